@@ -1,0 +1,35 @@
+"""Settings of one fake: who the caller is and which AWS quotas and delays apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .clock import DEFAULT_START
+
+# AWS documented 10 on-demand rotations per key until 2026-02, 25 since (spec §0); the seed
+# pages and the brief say 10, so 10 is the default and 25 is one setting away.
+DEFAULT_ON_DEMAND_LIMIT = 10
+DEFAULT_ACCOUNT_ID = "111122223333"
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Config:
+    account_id: str = DEFAULT_ACCOUNT_ID
+    region: str = DEFAULT_REGION
+    on_demand_limit: int = DEFAULT_ON_DEMAND_LIMIT
+    on_demand_delay: timedelta = timedelta(0)
+    # Spec §3 rule 9: observed `false` for AWS managed keys, documented `true`.
+    aws_managed_rotation_status: bool = False
+    start: datetime = DEFAULT_START
+    seed: str = "pytest-kmsrotate"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.account_id, str) and len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise ValueError(f"account_id must be 12 digits, got {self.account_id!r}")
+        if not isinstance(self.on_demand_limit, int) or isinstance(self.on_demand_limit, bool) \
+                or self.on_demand_limit < 0:
+            raise ValueError(f"on_demand_limit must be a whole number >= 0, got {self.on_demand_limit!r}")
+        if not isinstance(self.on_demand_delay, timedelta) or self.on_demand_delay < timedelta(0):
+            raise ValueError(f"on_demand_delay must be a timedelta >= 0, got {self.on_demand_delay!r}")

@@ -1,0 +1,36 @@
+"""Deterministic identifiers: the same test gets the same key IDs on every run and every worker."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+
+
+class IdFactory:
+    """Derives IDs from a seed (the test's node ID) and a counter, never from randomness."""
+
+    def __init__(self, seed: str) -> None:
+        self._seed = seed
+        self._counter = itertools.count()
+        self._lock = threading.Lock()
+
+    def _digest(self, kind: str) -> str:
+        with self._lock:
+            n = next(self._counter)
+        return hashlib.sha256(f"{self._seed}\x00{kind}\x00{n}".encode()).hexdigest()
+
+    def key_id(self) -> str:
+        """A UUID-shaped key ID (version 4 layout, as AWS's look)."""
+        h = self._digest("key")
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+
+    def multi_region_key_id(self) -> str:
+        return "mrk-" + self._digest("mrk")[:32]
+
+    def material_id(self) -> str:
+        """A 64-lowercase-hex KeyMaterialId."""
+        return self._digest("material")
+
+    def token(self, kind: str) -> str:
+        return self._digest(kind)

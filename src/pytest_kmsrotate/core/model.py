@@ -1,0 +1,120 @@
+"""The fake's state as plain data: keys, their key materials and rotation settings, aliases.
+
+Nothing here enforces a rule; the operation modules do. Keeping the data dumb keeps every
+rule in one place and lets the pytest adapter read state without going through the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Key states (KeyMetadata.KeyState).
+ENABLED = "Enabled"
+DISABLED = "Disabled"
+PENDING_DELETION = "PendingDeletion"
+PENDING_IMPORT = "PendingImport"
+PENDING_REPLICA_DELETION = "PendingReplicaDeletion"
+UNAVAILABLE = "Unavailable"
+CREATING = "Creating"
+UPDATING = "Updating"
+
+# Key material states (RotationsListEntry.KeyMaterialState).
+CURRENT = "CURRENT"
+NON_CURRENT = "NON_CURRENT"
+PENDING_ROTATION = "PENDING_ROTATION"
+PENDING_MULTI_REGION_IMPORT_AND_ROTATION = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
+
+AUTOMATIC = "AUTOMATIC"
+ON_DEMAND = "ON_DEMAND"
+
+
+@dataclass
+class KeyMaterial:
+    """One version of a key's material, in the order the key received them."""
+
+    material_id: str
+    secret: bytes
+    state: str
+    rotation_date: datetime | None = None
+    rotation_type: str | None = None
+    # Imported (EXTERNAL) material only.
+    import_state: str | None = None
+    expiration_model: str | None = None
+    valid_to: datetime | None = None
+    description: str | None = None
+
+
+@dataclass
+class Lineage:
+    """What a multi-Region primary shares with its replicas: materials and rotation settings.
+
+    A single-Region key has a lineage of its own. Sharing the object (rather than copying on
+    every change) is what makes a replica mirror its primary at every instant, as AWS shows it.
+    """
+
+    materials: list[KeyMaterial] = field(default_factory=list)
+    rotation_enabled: bool = False
+    rotation_period_days: int | None = None
+    next_rotation_date: datetime | None = None
+    on_demand_started: datetime | None = None
+    on_demand_used: int = 0
+
+    def current(self) -> KeyMaterial | None:
+        for material in reversed(self.materials):
+            if material.state == CURRENT:
+                return material
+        return None
+
+    def by_id(self, material_id: str) -> KeyMaterial | None:
+        for material in self.materials:
+            if material.material_id == material_id:
+                return material
+        return None
+
+
+@dataclass
+class Key:
+    key_id: str
+    arn: str
+    account: str
+    region: str
+    creation_date: datetime
+    key_spec: str
+    key_usage: str
+    origin: str
+    key_manager: str
+    key_state: str
+    lineage: Lineage
+    description: str = ""
+    multi_region: bool = False
+    primary_arn: str | None = None  # set on replicas only
+    replica_arns: list[str] = field(default_factory=list)  # set on primaries only
+    custom_key_store_id: str | None = None
+    deletion_date: datetime | None = None
+    pending_window_days: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    policy: str = ""
+    # EXTERNAL keys: material ever imported, so CurrentKeyMaterialId keeps showing (spec §11).
+    has_imported: bool = False
+
+    @property
+    def is_replica(self) -> bool:
+        return self.primary_arn is not None
+
+    @property
+    def is_aws_managed(self) -> bool:
+        return self.key_manager == "AWS"
+
+    @property
+    def enabled(self) -> bool:
+        return self.key_state == ENABLED
+
+
+@dataclass(frozen=True)
+class Alias:
+    name: str
+    arn: str
+    target_key_id: str
+    creation_date: datetime
+    last_updated_date: datetime

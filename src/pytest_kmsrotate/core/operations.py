@@ -1,0 +1,13 @@
+"""The operation table: every KMS operation the fake answers, by its API name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import keys
+from .state import Request, State
+
+OPERATIONS: dict[str, Callable[[State, Request], dict[str, Any]]] = {
+    **keys.OPERATIONS,
+}

@@ -1,0 +1,47 @@
+"""Everything one fake knows, and the request context every operation receives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .clock import Clock
+from .config import Config
+from .ids import IdFactory
+from .model import Alias, Key
+
+
+@dataclass(frozen=True)
+class Request:
+    """One API call as the core sees it: decoded parameters plus who asked, where and when."""
+
+    operation: str
+    params: Mapping[str, Any]
+    region: str
+    account: str
+    now: datetime
+
+    def arn_prefix(self) -> str:
+        return f"arn:aws:kms:{self.region}:{self.account}"
+
+
+class State:
+    """Keys and aliases of every account and region of one fake, plus its ID source."""
+
+    def __init__(self, config: Config, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.ids = IdFactory(config.seed)
+        self.keys: dict[str, Key] = {}  # by key ARN
+        self.aliases: dict[tuple[str, str, str], Alias] = {}  # by (account, region, alias name)
+
+    def add_key(self, key: Key) -> None:
+        self.keys[key.arn] = key
+
+    def keys_in(self, account: str, region: str) -> Iterator[Key]:
+        return (k for k in self.keys.values() if k.account == account and k.region == region)
+
+    def aliases_in(self, account: str, region: str) -> Iterator[Alias]:
+        return (a for (acct, reg, _), a in self.aliases.items() if acct == account and reg == region)

@@ -1,0 +1,94 @@
+"""The pytest adapter: ini options, markers and the `kms_rotation` fixture.
+
+Imports nothing heavy at module level: a run that never uses the fixture never imports
+botocore, freezegun or cryptography through this plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from . import settings
+
+if TYPE_CHECKING:
+    from .fake import KmsRotation
+
+FIXTURE = "kms_rotation"
+MARKERS = ("kms_rotation", "kms_keys")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    for setting in settings.SETTINGS:
+        parser.addini(settings.ini_name(setting.name), f"pytest-kmsrotate: {setting.help}", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "kms_rotation(**settings): configure the pytest-kmsrotate fake for this test "
+        f"({', '.join(settings.SETTING_NAMES)}); activates the fake.",
+    )
+    config.addinivalue_line(
+        "markers", "kms_keys(*keys, **key): seed keys into the pytest-kmsrotate fake; activates the fake."
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A marker alone switches the fake on, so tests need not name the fixture (as time-machine does).
+    for item in items:
+        if any(item.get_closest_marker(name) for name in MARKERS):
+            fixturenames = getattr(item, "fixturenames", None)
+            if fixturenames is not None and FIXTURE not in fixturenames:
+                fixturenames.insert(0, FIXTURE)
+
+
+def _marker_settings(node: pytest.Item) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    # Closest marker wins: iter_markers yields the test's own first, so apply in reverse.
+    for marker in reversed(list(node.iter_markers("kms_rotation"))):
+        if marker.args:
+            raise settings.SettingsError("@pytest.mark.kms_rotation takes keyword arguments only")
+        merged.update(marker.kwargs)
+    return merged
+
+
+def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
+    from .core.config import Config
+    from .fake import KmsRotation
+
+    ini = {name: request.config.getini(settings.ini_name(name)) for name in settings.SETTING_NAMES}
+    try:
+        values = settings.resolve(ini, _marker_settings(request.node))
+        config: Config = settings.to_config(values, seed=request.node.nodeid)
+    except (settings.SettingsError, ValueError) as error:
+        pytest.fail(f"pytest-kmsrotate: {error}", pytrace=False)
+    return KmsRotation(config, freeze_time=values["freeze_time"])
+
+
+@pytest.fixture
+def kms_rotation(request: pytest.FixtureRequest) -> Iterator[KmsRotation]:
+    """A fresh in-process fake of AWS KMS for this test.
+
+    Every KMS call of every boto3/botocore client in the process (made before or during the
+    test, in any thread) is answered by the fake through botocore's own serializer, parser,
+    exceptions and retries; no KMS request reaches the network. `kms_rotation.clock` is the
+    simulated time (freezegun follows it); `kms_rotation.key(ref)` returns a key handle;
+    `kms_rotation.calls` lists every call.
+    """
+    fake = build_fake(request)
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    missing = fake.unimplemented_calls
+    if missing:
+        pytest.fail(
+            "pytest-kmsrotate: the code under test called KMS operation(s) the fake does not implement: "
+            f"{', '.join(sorted(set(missing)))}. Each call raised NotImplementedByFake; "
+            "if this test passed anyway, the code swallowed that error.",
+            pytrace=False,
+        )

@@ -1,0 +1,142 @@
+"""The fake's settings from three layers: defaults, then ini options, then the test's marker.
+
+Kept apart from the plugin so the parsing (and its error messages) can be tested directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from .core.clock import DEFAULT_START
+from .core.config import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, Config
+
+
+class SettingsError(ValueError):
+    """A marker argument or ini option the plugin cannot use; the message says which and why."""
+
+
+def parse_bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def parse_int(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise SettingsError(f"{name} must be a whole number, got {value!r}")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise SettingsError(f"{name} must be >= 0, got {number}")
+    return number
+
+
+def parse_delay(value: Any, name: str) -> timedelta:
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        try:
+            seconds = float(str(value).strip())
+        except ValueError:
+            raise SettingsError(f"{name} must be seconds or a timedelta, got {value!r}") from None
+    if seconds < 0:
+        raise SettingsError(f"{name} must not be negative, got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+def parse_start(value: Any, name: str) -> datetime:
+    if isinstance(value, datetime):
+        when = value
+    else:
+        text = str(value).strip()
+        try:
+            when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise SettingsError(
+                f"{name} must be an ISO 8601 time such as 2024-04-01T00:00:00Z, got {value!r}"
+            ) from None
+    if when.tzinfo is None:
+        raise SettingsError(f"{name} must carry a time zone (for example a trailing Z), got {value!r}")
+    return when.astimezone(timezone.utc)
+
+
+def parse_account(value: Any, name: str) -> str:
+    text = str(value).strip()
+    if len(text) != 12 or not text.isdigit():
+        raise SettingsError(f"{name} must be a 12-digit AWS account ID, got {value!r}")
+    return text
+
+
+def parse_region(value: Any, name: str) -> str:
+    text = str(value).strip()
+    if not text or not all(part.isalnum() for part in text.split("-")):
+        raise SettingsError(f"{name} must be an AWS region name such as us-east-1, got {value!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    help: str
+    default: Any
+    parse: Callable[[Any, str], Any]
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("on_demand_limit", "on-demand rotations allowed per key (AWS: 10 until 2026-02, 25 since)",
+            DEFAULT_ON_DEMAND_LIMIT, parse_int),
+    Setting("on_demand_delay", "seconds an on-demand rotation takes to complete (0 = at once)",
+            timedelta(0), parse_delay),
+    Setting("start", "where the simulated clock starts (ISO 8601 with a time zone)",
+            DEFAULT_START, parse_start),
+    Setting("account_id", "the AWS account ID the fake answers for", DEFAULT_ACCOUNT_ID, parse_account),
+    Setting("region", "the default region of the fake", DEFAULT_REGION, parse_region),
+    Setting("freeze_time", "freezegun keeps datetime/time in step with the simulated clock", True, parse_bool),
+)
+SETTING_NAMES = tuple(s.name for s in SETTINGS)
+
+
+def ini_name(setting: str) -> str:
+    return f"kms_rotation_{setting}"
+
+
+def resolve(ini: Mapping[str, Any], marker_kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults < ini (non-empty values) < marker keywords, each parsed and checked."""
+    unknown = sorted(set(marker_kwargs) - set(SETTING_NAMES))
+    if unknown:
+        raise SettingsError(
+            f"@pytest.mark.kms_rotation got unknown argument(s) {', '.join(unknown)}; "
+            f"valid arguments: {', '.join(SETTING_NAMES)}"
+        )
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in marker_kwargs:
+            values[setting.name] = setting.parse(marker_kwargs[setting.name], f"kms_rotation({setting.name}=...)")
+        elif ini.get(setting.name) not in (None, ""):
+            values[setting.name] = setting.parse(ini[setting.name], ini_name(setting.name))
+        else:
+            values[setting.name] = setting.default
+    return values
+
+
+def to_config(values: Mapping[str, Any], seed: str) -> Config:
+    return Config(
+        account_id=values["account_id"],
+        region=values["region"],
+        on_demand_limit=values["on_demand_limit"],
+        on_demand_delay=values["on_demand_delay"],
+        start=values["start"],
+        seed=seed,
+    )

@@ -1,0 +1,59 @@
+"""Shared test helpers: real boto3 clients and a check of every response against botocore's model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+from botocore.validate import ParamValidator
+
+_KMS_MODEL = botocore.session.get_session().get_service_model("kms")
+
+
+def assert_matches_output_shape(operation: str, response: dict[str, Any]) -> None:
+    """Fail unless `response` (minus ResponseMetadata) is valid for the operation's output shape."""
+    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    shape = _KMS_MODEL.operation_model(operation).output_shape
+    if shape is None:
+        assert body == {}, f"{operation} has no output shape but returned {body}"
+        return
+    report = ParamValidator().validate(body, shape)
+    assert not report.has_errors(), report.generate_report()
+    unknown = set(body) - set(shape.members)
+    assert not unknown, f"{operation} returned members the model lacks: {unknown}"
+
+
+@pytest.fixture
+def shape_checked() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    def check(operation: str, response: dict[str, Any]) -> dict[str, Any]:
+        assert_matches_output_shape(operation, response)
+        return response
+
+    return check
+
+
+def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    """(Code, Message) of a ClientError, as botocore parsed them ("" when AWS sent no message)."""
+    error = excinfo.value.response["Error"]
+    return error["Code"], error.get("Message", "")
+
+
+def sent_no_message(excinfo: pytest.ExceptionInfo[ClientError]) -> bool:
+    """AWS's message-less errors parse to Message "" with no top-level `message` (spec §1)."""
+    response = excinfo.value.response
+    return response["Error"].get("Message", "") == "" and "message" not in response
+
+
+@pytest.fixture
+def kms(kms_rotation: Any) -> Iterator[Any]:
+    """A boto3 KMS client in the fake's default region, created after the fake started."""
+    yield boto3.client("kms", region_name="us-east-1")
+
+
+@pytest.fixture
+def symmetric_key(kms: Any) -> dict[str, Any]:
+    return kms.create_key()["KeyMetadata"]  # type: ignore[no-any-return]
