@@ -20,6 +20,7 @@ from .core.model import Key
 from .core.resolve import resolve_key
 from .core.state import Request
 from .environment import EnvironmentPatch
+from .sleep import SleepPatch
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,12 @@ class KeyHandle:
 class KmsRotation:
     """A fake AWS KMS for one test: start it, point code at AWS as usual, inspect, stop it."""
 
-    def __init__(self, config: Config | None = None, *, freeze_time: bool = True) -> None:
+    def __init__(self, config: Config | None = None, *, freeze_time: bool = True, patch_sleep: bool = True) -> None:
         self.config = config or Config()
         self.engine = Engine(self.config)
         self._freeze = freeze_time
+        self._patch_sleep = patch_sleep
+        self._sleep: SleepPatch | None = None
         self._freezer: Any = None
         self._frozen: Any = None
         self._interceptor: Any = None
@@ -85,6 +88,9 @@ class KmsRotation:
         try:
             if self._freeze:
                 self._start_freezegun()
+            if self._patch_sleep:
+                self._sleep = SleepPatch(self.clock)
+                self._sleep.install()
             self._interceptor = Interceptor(self.engine)
             self._interceptor.start()
         except BaseException:
@@ -96,6 +102,9 @@ class KmsRotation:
         if self._interceptor is not None:
             self._interceptor.stop()
             self._interceptor = None
+        if self._sleep is not None:
+            self._sleep.uninstall()
+            self._sleep = None
         if self._freezer is not None:
             self.clock.unsubscribe(self._follow_clock)
             self._freezer.stop()
@@ -112,7 +121,7 @@ class KmsRotation:
         self.stop()
 
     def _start_freezegun(self) -> None:
-        import freezegun  # type: ignore[import-untyped]
+        import freezegun
 
         self._freezer = freezegun.freeze_time(self.clock.now(), tick=False)
         self._frozen = self._freezer.start()

@@ -65,7 +65,7 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
         config: Config = settings.to_config(values, seed=request.node.nodeid)
     except (settings.SettingsError, ValueError) as error:
         pytest.fail(f"pytest-kmsrotate: {error}", pytrace=False)
-    return KmsRotation(config, freeze_time=values["freeze_time"])
+    return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"])
 
 
 @pytest.fixture

@@ -103,6 +103,8 @@ SETTINGS: tuple[Setting, ...] = (
             DEFAULT_START, parse_start),
     Setting("account_id", "the AWS account ID the fake answers for", DEFAULT_ACCOUNT_ID, parse_account),
     Setting("region", "the default region of the fake", DEFAULT_REGION, parse_region),
+    Setting("patch_sleep", "time.sleep in the test's thread advances the simulated clock instead of blocking",
+            True, parse_bool),
     Setting("freeze_time", "freezegun keeps datetime/time in step with the simulated clock", True, parse_bool),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)

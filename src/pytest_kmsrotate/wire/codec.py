@@ -13,22 +13,30 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from botocore.model import Shape  # type: ignore[import-untyped]
+from botocore.model import Shape
 
 
 class DecodeError(ValueError):
     """The request body is not what the model says; AWS answers SerializationException."""
 
 
-def decode(shape: Shape | None, body: bytes | str | None) -> dict[str, Any]:
-    if shape is None or not body:
+def parse_body(body: bytes | str | None) -> dict[str, Any]:
+    """The request's JSON object; botocore always sends one, hand-made requests may not."""
+    if not body:
         return {}
     try:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise DecodeError("Request body is not valid JSON") from exc
+        raise DecodeError("Start of structure or map found where not expected.") from exc  # inferred
     if not isinstance(raw, dict):
-        raise DecodeError("Request body must be a JSON object")
+        raise DecodeError("Start of structure or map found where not expected.")  # inferred
+    return raw
+
+
+def decode(shape: Shape | None, raw: dict[str, Any]) -> dict[str, Any]:
+    """Model-typed Python values (bytes, aware datetimes) from the parsed JSON body."""
+    if shape is None:
+        return {}
     return _decode_structure(shape, raw)
 
 

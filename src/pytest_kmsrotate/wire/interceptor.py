@@ -24,15 +24,15 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]
-from botocore.credentials import Credentials  # type: ignore[import-untyped]
-from botocore.hooks import HierarchicalEmitter  # type: ignore[import-untyped]
-from botocore.model import ServiceModel  # type: ignore[import-untyped]
+from botocore.awsrequest import AWSResponse
+from botocore.credentials import Credentials
+from botocore.hooks import HierarchicalEmitter
+from botocore.model import ServiceModel
 
 from ..core.engine import Engine
 from ..core.errors import KMSError
 from . import codec
-from .validation import validation_message
+from .validation import type_error, validation_message
 
 _SEND_PREFIX = "before-send.kms."
 _SIGN_PREFIX = "before-sign.kms."
@@ -48,7 +48,7 @@ _original_emit: Callable[..., Any] | None = None
 @functools.lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
     """botocore's KMS model, loaded once per process (it is the contract for every shape)."""
-    import botocore.session  # type: ignore[import-untyped]
+    import botocore.session
 
     return botocore.session.get_session().get_service_model("kms")
 
@@ -121,7 +121,13 @@ class Interceptor:
     def _dispatch(self, operation: str, op_model: Any, request: Any) -> tuple[int, bytes]:
         input_shape = op_model.input_shape if op_model is not None else None
         try:
-            params = codec.decode(input_shape, request.body)
+            raw = codec.parse_body(request.body)
+            if input_shape is not None:
+                # botocore checks types client-side unless told not to; AWS checks them again.
+                mismatch = type_error(input_shape, raw)
+                if mismatch is not None:
+                    return 400, codec.encode_error(*mismatch)
+            params = codec.decode(input_shape, raw)
         except codec.DecodeError as exc:
             return 400, codec.encode_error("SerializationException", str(exc))
         if input_shape is not None:

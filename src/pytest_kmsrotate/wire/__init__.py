@@ -1,0 +1,1 @@
+"""The wire adapter: AWS JSON 1.1 in and out of botocore."""

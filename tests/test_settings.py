@@ -1,0 +1,127 @@
+"""Settings: defaults, then ini options, then the test's marker; bad values fail at setup."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pytest_kmsrotate.settings import SETTING_NAMES, SettingsError, resolve
+
+
+def test_defaults() -> None:
+    values = resolve({}, {})
+    assert values == {
+        "on_demand_limit": 10,
+        "on_demand_delay": timedelta(0),
+        "start": datetime(2024, 1, 1, tzinfo=timezone.utc),
+        "account_id": "111122223333",
+        "region": "us-east-1",
+        "patch_sleep": True,
+        "freeze_time": True,
+    }
+
+
+def test_marker_wins_over_ini_and_ini_over_the_default() -> None:
+    values = resolve({"on_demand_limit": "25", "region": "eu-west-1", "on_demand_delay": ""},
+                     {"on_demand_limit": 3})
+    assert (values["on_demand_limit"], values["region"], values["on_demand_delay"]) == (3, "eu-west-1", timedelta(0))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"on_demand_limt": 3}, "@pytest.mark.kms_rotation got unknown argument(s) on_demand_limt; valid arguments: "
+                                + ", ".join(SETTING_NAMES)),
+        ({"on_demand_limit": -1}, "kms_rotation(on_demand_limit=...) must be >= 0, got -1"),
+        ({"on_demand_limit": True}, "kms_rotation(on_demand_limit=...) must be a whole number, got True"),
+        ({"on_demand_delay": "soon"}, "kms_rotation(on_demand_delay=...) must be seconds or a timedelta, got 'soon'"),
+        ({"on_demand_delay": -5}, "kms_rotation(on_demand_delay=...) must not be negative, got -5"),
+        ({"start": "2024-04-01"}, "kms_rotation(start=...) must carry a time zone (for example a trailing Z), "
+                                  "got '2024-04-01'"),
+        ({"start": "yesterday"}, "kms_rotation(start=...) must be an ISO 8601 time such as 2024-04-01T00:00:00Z, "
+                                 "got 'yesterday'"),
+        ({"account_id": "123"}, "kms_rotation(account_id=...) must be a 12-digit AWS account ID, got '123'"),
+        ({"region": "us east"}, "kms_rotation(region=...) must be an AWS region name such as us-east-1, got 'us east'"),
+        ({"patch_sleep": "maybe"}, "kms_rotation(patch_sleep=...) must be true or false, got 'maybe'"),
+    ],
+)
+def test_bad_values_are_named_with_the_reason(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve({}, kwargs)
+    assert str(excinfo.value) == message
+
+
+def test_delay_accepts_seconds_and_timedeltas() -> None:
+    assert resolve({}, {"on_demand_delay": 120})["on_demand_delay"] == timedelta(seconds=120)
+    assert resolve({}, {"on_demand_delay": timedelta(minutes=2)})["on_demand_delay"] == timedelta(seconds=120)
+    assert resolve({"on_demand_delay": "1.5"}, {})["on_demand_delay"] == timedelta(seconds=1.5)
+
+
+def test_ini_options_and_markers_reach_the_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        kms_rotation_on_demand_limit = 25
+        kms_rotation_start = 2026-02-16T00:00:00Z
+        kms_rotation_account_id = 123456789012
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        from datetime import datetime, timezone
+
+        def test_ini(kms_rotation):
+            assert kms_rotation.config.on_demand_limit == 25
+            assert kms_rotation.config.account_id == "123456789012"
+            assert kms_rotation.clock.now() == datetime(2026, 2, 16, tzinfo=timezone.utc)
+
+        @pytest.mark.kms_rotation(on_demand_limit=1)
+        class TestClassMarker:
+            def test_class(self, kms_rotation):
+                assert kms_rotation.config.on_demand_limit == 1
+
+            @pytest.mark.kms_rotation(on_demand_limit=2)
+            def test_closest_wins(self, kms_rotation):
+                assert kms_rotation.config.on_demand_limit == 2
+
+        @pytest.mark.kms_rotation(region="eu-west-1")
+        def test_marker_alone_activates_the_fake():
+            import boto3
+            arn = boto3.client("kms", region_name="eu-west-1").create_key()["KeyMetadata"]["Arn"]
+            assert arn.startswith("arn:aws:kms:eu-west-1:123456789012:key/")
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=4)
+
+
+def test_a_bad_marker_fails_the_test_at_setup_with_a_clear_message(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.kms_rotation(on_demand_limt=3)
+        def test_typo():
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt; valid arguments: "
+         "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time"]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_help_lists_every_ini_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    for name in SETTING_NAMES:
+        result.stdout.fnmatch_lines([f"  kms_rotation_{name} (string):", "*pytest-kmsrotate: *"])
+
+
+def test_the_markers_are_registered_for_strict_markers(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.kms_rotation(**settings):*", "@pytest.mark.kms_keys(*keys, **key):*"])
