@@ -11,6 +11,7 @@ from typing import Any
 from .clock import Clock
 from .config import Config
 from .errors import KMSError, NotImplementedByFake
+from .rotation import complete_due_rotations
 from .state import Request, State
 
 Handler = Callable[[State, Request], dict[str, Any]]
@@ -65,6 +66,8 @@ class Engine:
             if handler is None:
                 self.unimplemented.append(operation)
                 raise NotImplementedByFake(operation)
+            # Rotations that fell due while the clock moved land before this call observes state.
+            complete_due_rotations(self.state, now)
             request = Request(operation, params, region, self.config.account_id, now)
             try:
                 response = handler(self.state, request)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from . import errors
-from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key
+from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key, check_key_spec_region
 from .model import (
     CURRENT,
     DISABLED,
@@ -22,6 +25,7 @@ from .model import (
 from .paging import page
 from .resolve import resolve_key
 from .state import Request, State
+from .tags import checked_tags
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 
@@ -46,12 +50,14 @@ def default_policy(account: str) -> str:
     )
 
 
-def new_material(state: State, secret: bytes | None = None, **fields: Any) -> KeyMaterial:
-    """A fresh CURRENT material; the secret is drawn once here, never per call."""
+def new_material(
+    state: State, *, secret: bytes | None = None, material_state: str = CURRENT, **fields: Any
+) -> KeyMaterial:
+    """A fresh material (CURRENT unless told); the secret is drawn once here, never per call."""
     return KeyMaterial(
         material_id=state.ids.material_id(),
         secret=secret if secret is not None else secrets.token_bytes(32),
-        state=fields.pop("state", CURRENT),
+        state=material_state,
         **fields,
     )
 
@@ -89,6 +95,10 @@ def key_metadata(key: Key) -> dict[str, Any]:
             meta["PendingDeletionWindowInDays"] = key.pending_window_days
     if key.custom_key_store_id is not None:
         meta["CustomKeyStoreId"] = key.custom_key_store_id
+        if key.origin == "AWS_CLOUDHSM":
+            meta["CloudHsmClusterId"] = cloudhsm_cluster_id(key.custom_key_store_id)
+    if key.xks_key_id is not None:
+        meta["XksKeyConfiguration"] = {"Id": key.xks_key_id}
     if key.origin == "EXTERNAL":
         current = key.lineage.current()
         if current is not None and current.expiration_model is not None:
@@ -121,21 +131,34 @@ def replicas_of(key: Key) -> list[str]:
     return list(key.replica_arns) if not key.is_replica else []
 
 
-def create_key(state: State, request: Request) -> dict[str, Any]:
-    p = request.params
-    decision = check_create_key(
-        p.get("KeySpec"),
-        p.get("KeyUsage"),
-        p.get("CustomerMasterKeySpec"),
-        p.get("Origin"),
-        bool(p.get("MultiRegion", False)),
-        "CustomKeyStoreId" in p,
-    )
-    if isinstance(decision, CreateKeyRefusal):
-        raise errors.KMSError(decision.code, decision.message)
-    multi_region = bool(p.get("MultiRegion", False))
+# Custom key stores are not modelled: any well-formed store ID is taken as an existing,
+# connected store of the right type (AWS's IDs look like `cks-1234567890abcdef0`).
+_CUSTOM_KEY_STORE_ID = re.compile(r"cks-[0-9a-f]{17}")
+
+
+def cloudhsm_cluster_id(custom_key_store_id: str) -> str:
+    """A stable, well-formed CloudHSM cluster ID for a store the fake does not model."""
+    return "cluster-" + hashlib.sha256(custom_key_store_id.encode()).hexdigest()[:11]
+
+
+def new_key(
+    state: State,
+    request: Request,
+    *,
+    key_spec: str = SYMMETRIC_DEFAULT,
+    key_usage: str = "ENCRYPT_DECRYPT",
+    origin: str = "AWS_KMS",
+    key_manager: str = "CUSTOMER",
+    description: str = "",
+    multi_region: bool = False,
+    custom_key_store_id: str | None = None,
+    tags: dict[str, str] | None = None,
+    policy: str | None = None,
+    xks_key_id: str | None = None,
+) -> Key:
+    """Create and store a key in the caller's account and region (no checks: callers decide)."""
     key_id = state.ids.multi_region_key_id() if multi_region else state.ids.key_id()
-    external = decision.origin == "EXTERNAL"
+    external = origin == "EXTERNAL"
     lineage = Lineage()
     if not external:
         lineage.materials.append(new_material(state))
@@ -145,25 +168,88 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
         account=request.account,
         region=request.region,
         creation_date=request.now,
+        key_spec=key_spec,
+        key_usage=key_usage,
+        origin=origin,
+        key_manager=key_manager,
+        key_state=PENDING_IMPORT if external else ENABLED,
+        lineage=lineage,
+        description=description,
+        multi_region=multi_region,
+        custom_key_store_id=custom_key_store_id,
+        tags=dict(tags or {}),
+        policy=policy or default_policy(request.account),
+        xks_key_id=xks_key_id,
+    )
+    state.add_key(key)
+    return key
+
+
+def _refuse(refusal: CreateKeyRefusal) -> errors.KMSError:
+    return errors.KMSError(refusal.code, refusal.message)
+
+
+def _check_key_store(p: Mapping[str, Any], origin: str) -> None:
+    store = p.get("CustomKeyStoreId")
+    if store is not None and not _CUSTOM_KEY_STORE_ID.fullmatch(store):
+        # inferred: the model's error for an unknown store; AWS's message text is not recorded.
+        raise errors.KMSError("CustomKeyStoreNotFoundException")
+    xks_key_id = p.get("XksKeyId")
+    if origin == "EXTERNAL_KEY_STORE" and xks_key_id is None:
+        raise errors.validation("XksKeyId is required for Origin EXTERNAL_KEY_STORE.")  # inferred
+    if origin != "EXTERNAL_KEY_STORE" and xks_key_id is not None:
+        raise errors.validation(f"XksKeyId is not valid for Origin {origin}.")  # inferred
+
+
+def create_key(state: State, request: Request) -> dict[str, Any]:
+    p = request.params
+    multi_region = bool(p.get("MultiRegion", False))
+    decision = check_create_key(
+        p.get("KeySpec"),
+        p.get("KeyUsage"),
+        p.get("CustomerMasterKeySpec"),
+        p.get("Origin"),
+        multi_region,
+        "CustomKeyStoreId" in p,
+    )
+    if isinstance(decision, CreateKeyRefusal):
+        raise _refuse(decision)
+    region_refusal = check_key_spec_region(decision.key_spec, request.region)
+    if region_refusal is not None:
+        raise _refuse(region_refusal)
+    _check_key_store(p, decision.origin)
+    tags = checked_tags(p.get("Tags", []))
+    key = new_key(
+        state,
+        request,
         key_spec=decision.key_spec,
         key_usage=decision.key_usage,
         origin=decision.origin,
-        key_manager="CUSTOMER",
-        key_state=PENDING_IMPORT if external else ENABLED,
-        lineage=lineage,
         description=p.get("Description", ""),
         multi_region=multi_region,
         custom_key_store_id=p.get("CustomKeyStoreId"),
-        tags={t["TagKey"]: t["TagValue"] for t in p.get("Tags", [])},
-        policy=p.get("Policy") or default_policy(request.account),
+        tags=tags,
+        policy=p.get("Policy"),
+        xks_key_id=p.get("XksKeyId"),
     )
-    state.add_key(key)
     return {"KeyMetadata": key_metadata(key)}
 
 
 def describe_key(state: State, request: Request) -> dict[str, Any]:
-    key = resolve_key(state, request, request.params["KeyId"])
+    # Imported here: `managed` builds its keys with this module's `new_key`.
+    from .managed import aws_managed_lookup
+
+    key = resolve_key(state, request, request.params["KeyId"], alias_lookup=aws_managed_lookup)
     return {"KeyMetadata": key_metadata(key)}
+
+
+def key_only(state: State, request: Request) -> Key:
+    """The key of an operation whose KeyId doc says "key ID or key ARN": aliases are refused.
+
+    Real AWS answers an alias with InvalidArnException `Key Aliases are not supported for this
+    operation.` (spec §9, observed for the rotation operations, GetKeyPolicy and DisableKey).
+    """
+    return resolve_key(state, request, request.params["KeyId"], allow_alias=False)
 
 
 def _require_not_pending_deletion(key: Key) -> None:
@@ -172,7 +258,7 @@ def _require_not_pending_deletion(key: Key) -> None:
 
 
 def enable_key(state: State, request: Request) -> dict[str, Any]:
-    key = resolve_key(state, request, request.params["KeyId"])
+    key = key_only(state, request)
     _require_not_pending_deletion(key)
     if key.key_state == PENDING_IMPORT:
         raise errors.invalid_state(f"{key.arn} is pending import.")
@@ -181,23 +267,29 @@ def enable_key(state: State, request: Request) -> dict[str, Any]:
 
 
 def disable_key(state: State, request: Request) -> dict[str, Any]:
-    key = resolve_key(state, request, request.params["KeyId"])
+    key = key_only(state, request)
     _require_not_pending_deletion(key)
     if key.key_state == PENDING_IMPORT:
-        raise errors.invalid_state(f"{key.arn} is pending import.")
+        raise errors.invalid_state(f"{key.arn} is pending import.")  # DOC23 footnote 5
     key.key_state = DISABLED
     return {}
 
 
+def _window_error(days: int) -> errors.KMSError:
+    # The model allows 1..365; AWS narrows it to 7..30 server-side. Standard Coral wording (inferred).
+    bound = "greater than or equal to 7" if days < 7 else "less than or equal to 30"
+    return errors.validation(
+        f"1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy "
+        f"constraint: Member must have value {bound}"
+    )
+
+
 def schedule_key_deletion(state: State, request: Request) -> dict[str, Any]:
-    key = resolve_key(state, request, request.params["KeyId"])
+    key = key_only(state, request)
     days = request.params.get("PendingWindowInDays", 30)
     if not 7 <= days <= 30:
-        # The model bounds are 1..365; AWS narrows them to 7..30 server-side.
-        raise errors.validation(
-            f"1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy "
-            f"constraint: Member must have value {'greater than or equal to 7' if days < 7 else 'less than or equal to 30'}"
-        )
+        raise _window_error(days)
+    # OBS (terraform-provider-aws#17889): scheduling twice gives "<arn> is pending deletion."
     _require_not_pending_deletion(key)
     key.key_state = PENDING_DELETION
     key.deletion_date = request.now + timedelta(days=days)
@@ -211,9 +303,9 @@ def schedule_key_deletion(state: State, request: Request) -> dict[str, Any]:
 
 
 def cancel_key_deletion(state: State, request: Request) -> dict[str, Any]:
-    key = resolve_key(state, request, request.params["KeyId"])
+    key = key_only(state, request)
     if key.key_state != PENDING_DELETION:
-        raise errors.invalid_state(f"{key.arn} is not pending deletion.")
+        raise errors.invalid_state(f"{key.arn} is not pending deletion.")  # inferred: text not recorded
     # AWS leaves a key whose deletion was cancelled Disabled (spec §3 rule 7).
     key.key_state = DISABLED
     key.deletion_date = None
@@ -228,7 +320,7 @@ def list_keys(state: State, request: Request) -> dict[str, Any]:
 
 
 def update_key_description(state: State, request: Request) -> dict[str, Any]:
-    key = resolve_key(state, request, request.params["KeyId"])
+    key = key_only(state, request)
     _require_not_pending_deletion(key)
     key.description = request.params["Description"]
     return {}

@@ -91,6 +91,7 @@ class Key:
     primary_arn: str | None = None  # set on replicas only
     replica_arns: list[str] = field(default_factory=list)  # set on primaries only
     custom_key_store_id: str | None = None
+    xks_key_id: str | None = None  # EXTERNAL_KEY_STORE keys: the key's ID in the external key manager
     deletion_date: datetime | None = None
     pending_window_days: int | None = None
     tags: dict[str, str] = field(default_factory=dict)

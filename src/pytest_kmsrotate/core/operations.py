@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import keys
+from . import aliases, cryptoops, imports, keys, multiregion, policies, rotation, tags
 from .state import Request, State
 
 OPERATIONS: dict[str, Callable[[State, Request], dict[str, Any]]] = {
     **keys.OPERATIONS,
+    **aliases.OPERATIONS,
+    **tags.OPERATIONS,
+    **policies.OPERATIONS,
+    **rotation.OPERATIONS,
+    **multiregion.OPERATIONS,
+    **cryptoops.OPERATIONS,
+    **imports.OPERATIONS,
 }

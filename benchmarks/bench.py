@@ -1,0 +1,281 @@
+"""Benchmarks: pytest-kmsrotate against moto and against botocore's own pipeline, in one run.
+
+Every figure that matters is a ratio of two measurements taken in the same process on the same
+machine, so the numbers travel between machines better than absolute times do.
+
+    python benchmarks/bench.py            # everything
+    python benchmarks/bench.py --quick    # fewer repetitions
+    python benchmarks/bench.py --only calls,time
+
+Prints a table of medians and ratios, and writes benchmarks/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+from pytest_kmsrotate import KmsRotation
+from pytest_kmsrotate.core.config import Config
+
+RESULTS = Path(__file__).parent / "results"
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def median_us(fn: Callable[[], Any], repeat: int, warmup: int = 20) -> float:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e6
+
+
+def new_client() -> Any:
+    return boto3.client("kms", region_name="us-east-1")
+
+
+# -- 1. per-call latency ---------------------------------------------------------------------
+
+def _scenario(client: Any) -> dict[str, Callable[[], Any]]:
+    """The calls to time, on keys prepared through whichever backend `client` talks to."""
+    key = client.create_key()["KeyMetadata"]["KeyId"]
+    listed = client.create_key()["KeyMetadata"]["KeyId"]
+    for _ in range(10):
+        client.rotate_key_on_demand(KeyId=listed)
+    blob = client.encrypt(KeyId=key, Plaintext=b"x" * 64)["CiphertextBlob"]
+    rotating = client.create_key()["KeyMetadata"]["KeyId"]
+    return {
+        "GetKeyRotationStatus": lambda: client.get_key_rotation_status(KeyId=key),
+        "RotateKeyOnDemand": lambda: client.rotate_key_on_demand(KeyId=rotating),
+        "ListKeyRotations(10)": lambda: client.list_key_rotations(KeyId=listed),
+        "CreateKey": lambda: client.create_key(),
+        "Encrypt": lambda: client.encrypt(KeyId=key, Plaintext=b"x" * 64),
+        "Decrypt": lambda: client.decrypt(CiphertextBlob=blob),
+    }
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, *_: Any, **__: Any) -> list[bytes]:
+        return [self.body]
+
+
+@contextmanager
+def floor_client(bodies: dict[str, bytes]) -> Iterator[Any]:
+    """botocore's full pipeline with a before-send handler that returns a canned body: the floor."""
+    client = new_client()
+
+    def canned(request: Any, event_name: str, **_: Any) -> AWSResponse:
+        body = bodies[event_name.rsplit(".", 1)[1]]
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(body))
+
+    client.meta.events.register_first("before-send.kms", canned, unique_id="bench-floor")
+    yield client
+
+
+def bench_calls(repeat: int) -> dict[str, Any]:
+    rows: dict[str, dict[str, float]] = {}
+    bodies: dict[str, bytes] = {}
+    with KmsRotation(Config(on_demand_limit=10**9), freeze_time=False, patch_sleep=False):
+        client = new_client()
+        recorder: dict[str, bytes] = {}
+        client.meta.events.register(
+            "after-call.kms", lambda http_response, model, **_: recorder.__setitem__(model.name, http_response.content)
+        )
+        calls = _scenario(client)
+        for name, fn in calls.items():
+            rows.setdefault(name, {})["fake_us"] = median_us(fn, repeat)
+        bodies = dict(recorder)
+    with floor_client(bodies) as client:
+        calls = {
+            "GetKeyRotationStatus": lambda: client.get_key_rotation_status(KeyId="k"),
+            "RotateKeyOnDemand": lambda: client.rotate_key_on_demand(KeyId="k"),
+            "ListKeyRotations(10)": lambda: client.list_key_rotations(KeyId="k"),
+            "CreateKey": lambda: client.create_key(),
+            "Encrypt": lambda: client.encrypt(KeyId="k", Plaintext=b"x" * 64),
+            "Decrypt": lambda: client.decrypt(CiphertextBlob=b"x" * 64),
+        }
+        for name, fn in calls.items():
+            rows[name]["floor_us"] = median_us(fn, repeat)
+    try:
+        from moto import mock_aws
+    except ImportError:  # pragma: no cover - moto is in the bench extra
+        mock_aws = None
+    if mock_aws is not None:
+        with mock_aws():
+            for name, fn in _scenario(new_client()).items():
+                rows[name]["moto_us"] = median_us(fn, repeat)
+    for row in rows.values():
+        row["fake/floor"] = row["fake_us"] / row["floor_us"]
+        if "moto_us" in row:
+            row["moto/fake"] = row["moto_us"] / row["fake_us"]
+    return rows
+
+
+# -- 2. per-test overhead --------------------------------------------------------------------
+
+_TEST_BODY = """
+def test_{n}({fixture}):
+    kms = boto3.client("kms", region_name="us-east-1")
+    keys = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(3)]
+    for key in keys:
+        kms.enable_key_rotation(KeyId=key)
+        kms.rotate_key_on_demand(KeyId=key)
+        kms.list_key_rotations(KeyId=key)
+"""
+
+_MOTO_PREAMBLE = """
+import boto3, pytest
+from moto import mock_aws
+
+@pytest.fixture
+def moto_kms():
+    with mock_aws():
+        yield
+"""
+
+
+def _run_suite(directory: Path, tests: int, fixture: str, preamble: str) -> float:
+    body = preamble + "".join(_TEST_BODY.format(n=n, fixture=fixture) for n in range(tests))
+    (directory / "test_bench_suite.py").write_text(body)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", str(directory)],
+        check=True, capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def bench_suite(tests: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        fake_s = _run_suite(Path(tmp), tests, "kms_rotation", "import boto3\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        moto_s = _run_suite(Path(tmp), tests, "moto_kms", _MOTO_PREAMBLE)
+    setup = []
+    for _ in range(300):
+        started = time.perf_counter()
+        fake = KmsRotation()
+        fake.start()
+        fake.stop()
+        setup.append(time.perf_counter() - started)
+    return {
+        "tests": tests,
+        "fake_s": fake_s,
+        "moto_s": moto_s,
+        "moto/fake": moto_s / fake_s,
+        "fixture_setup_teardown_median_ms": statistics.median(setup) * 1e3,
+    }
+
+
+# -- 3. time simulation ----------------------------------------------------------------------
+
+def bench_time(key_counts: list[int]) -> dict[str, Any]:
+    rows = {}
+    for count in key_counts:
+        tracemalloc.start()
+        started = time.perf_counter()
+        with KmsRotation(freeze_time=False, patch_sleep=False) as fake:
+            client = new_client()
+            keys = [client.create_key()["KeyMetadata"]["KeyId"] for _ in range(count)]
+            for key in keys:
+                client.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+            fake.clock.advance(days=36525)
+            total = 0
+            paginator = client.get_paginator("list_key_rotations")
+            for key in keys:
+                for page in paginator.paginate(KeyId=key, PaginationConfig={"PageSize": 1000}):
+                    total += len(page["Rotations"])
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows[str(count)] = {"keys": count, "rotations": total, "seconds": elapsed, "peak_mb": peak / 2**20,
+                            "us_per_rotation": elapsed / max(total, 1) * 1e6}
+    return rows
+
+
+# -- 4. start-up -----------------------------------------------------------------------------
+
+def bench_startup(repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        suite = Path(tmp)
+        (suite / "test_plain.py").write_text("".join(f"def test_{n}():\n    pass\n" for n in range(200)))
+
+        def collect(*extra: str) -> float:
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:randomly",
+                            "-p", "no:cacheprovider", *extra, str(suite)], check=True, capture_output=True)
+            return time.perf_counter() - started
+
+        with_plugin, without = [], []
+        for _ in range(repeat):
+            with_plugin.append(collect())
+            without.append(collect("-p", "no:kmsrotate"))
+    a, b = statistics.median(with_plugin), statistics.median(without)
+    return {"with_plugin_ms": a * 1e3, "without_plugin_ms": b * 1e3, "difference_ms": (a - b) * 1e3}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", default="calls,suite,time,startup", help="comma-separated sections")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    results: dict[str, Any] = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    if "calls" in only:
+        results["calls"] = bench_calls(200 if args.quick else 1000)
+        print("\nPer-call latency through a real boto3 client (median µs)")
+        print(f"{'operation':24} {'fake':>8} {'floor':>8} {'moto':>8} {'fake/floor':>11} {'moto/fake':>10}")
+        for name, row in results["calls"].items():
+            print(f"{name:24} {row['fake_us']:8.0f} {row['floor_us']:8.0f} {row.get('moto_us', float('nan')):8.0f} "
+                  f"{row['fake/floor']:11.2f} {row.get('moto/fake', float('nan')):10.1f}")
+    if "suite" in only:
+        results["suite"] = bench_suite(100 if args.quick else 300)
+        s = results["suite"]
+        print(f"\nA {s['tests']}-test pytest session: fake {s['fake_s']:.2f} s, moto {s['moto_s']:.2f} s, "
+              f"moto/fake {s['moto/fake']:.1f}; fixture set-up + teardown median "
+              f"{s['fixture_setup_teardown_median_ms']:.3f} ms")
+    if "time" in only:
+        results["time"] = bench_time([100, 1000] if args.quick else [100, 1000, 10000])
+        print("\nAdvance 100 years over N keys with 90-day rotation, then list every rotation")
+        print(f"{'keys':>6} {'rotations':>10} {'seconds':>8} {'peak MB':>8} {'µs/rotation':>12}")
+        for row in results["time"].values():
+            print(f"{row['keys']:6} {row['rotations']:10} {row['seconds']:8.2f} {row['peak_mb']:8.1f} "
+                  f"{row['us_per_rotation']:12.1f}")
+    if "startup" in only:
+        results["startup"] = bench_startup(5 if args.quick else 11)
+        s = results["startup"]
+        print(f"\npytest --co of 200 tests: with plugin {s['with_plugin_ms']:.0f} ms, without "
+              f"{s['without_plugin_ms']:.0f} ms, difference {s['difference_ms']:.1f} ms")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {RESULTS / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()

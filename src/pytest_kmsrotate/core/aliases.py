@@ -1,0 +1,121 @@
+"""Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
+
+An alias lives in one account and Region and points at one key there. Names under
+`alias/aws/` belong to AWS managed keys (see `managed`): users can list and use them but never
+create, repoint or delete them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import errors
+from .keys import key_only
+from .managed import is_reserved
+from .model import PENDING_DELETION, Alias, Key
+from .paging import page
+from .resolve import alias_arn, resolve_key
+from .state import Request, State
+
+
+def _check_name(name: str) -> None:
+    if not name.startswith("alias/"):
+        # OBS-LS test_create_alias (2023).
+        raise errors.validation(
+            'Alias must start with the prefix "alias/". Please see '
+            "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
+        )
+    if is_reserved(name):
+        # Not a modelled KMS error: AWS sends it with no message (3P local-kms and moto agree).
+        raise errors.KMSError("NotAuthorizedException")
+
+
+def _target(state: State, request: Request) -> Key:
+    ref = request.params["TargetKeyId"]
+    if ref.startswith("alias/") or ":alias/" in ref:
+        raise errors.validation("Aliases must refer to keys. Not aliases")  # 3P moto
+    key = resolve_key(state, request, ref, allow_alias=False)
+    if key.key_state == PENDING_DELETION:
+        # Key-state table (spec §7, DOC23 footnote 3).
+        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+    return key
+
+
+def _not_found(request: Request, name: str) -> errors.KMSError:
+    # Same text as DescribeKey on a missing alias (resolve.py, OBS LocalStack).
+    return errors.KMSError("NotFoundException", f"Alias {alias_arn(request, name)} is not found.")
+
+
+def create_alias(state: State, request: Request) -> dict[str, Any]:
+    name = request.params["AliasName"]
+    _check_name(name)
+    slot = (request.account, request.region, name)
+    if slot in state.aliases:
+        raise errors.KMSError(
+            "AlreadyExistsException", f"An alias with the name {alias_arn(request, name)} already exists"
+        )  # 3P moto/floci, believed to be AWS's text
+    key = _target(state, request)
+    state.aliases[slot] = Alias(name, alias_arn(request, name), key.key_id, request.now, request.now)
+    return {}
+
+
+def _family(key: Key) -> tuple[bool, str]:
+    return key.key_spec == "SYMMETRIC_DEFAULT", key.key_usage
+
+
+def update_alias(state: State, request: Request) -> dict[str, Any]:
+    name = request.params["AliasName"]
+    _check_name(name)
+    slot = (request.account, request.region, name)
+    alias = state.aliases.get(slot)
+    if alias is None:
+        raise _not_found(request, name)
+    key = _target(state, request)
+    current = state.keys.get(f"{request.arn_prefix()}:key/{alias.target_key_id}")
+    # UpdateAlias doc (MODEL): the new key must be the same type (symmetric or asymmetric)
+    # and have the same key usage as the current one.
+    if current is not None and _family(current) != _family(key):
+        raise errors.validation(  # inferred: AWS's text is not recorded
+            f"Alias {alias.arn} cannot be changed from a key of type {current.key_spec} with key usage "
+            f"{current.key_usage} to a key of type {key.key_spec} with key usage {key.key_usage}."
+        )
+    state.aliases[slot] = Alias(name, alias.arn, key.key_id, alias.creation_date, request.now)
+    return {}
+
+
+def delete_alias(state: State, request: Request) -> dict[str, Any]:
+    name = request.params["AliasName"]
+    _check_name(name)
+    if state.aliases.pop((request.account, request.region, name), None) is None:
+        raise _not_found(request, name)
+    return {}
+
+
+def _entry(alias: Alias) -> dict[str, Any]:
+    return {
+        "AliasName": alias.name,
+        "AliasArn": alias.arn,
+        "TargetKeyId": alias.target_key_id,
+        "CreationDate": alias.creation_date,
+        "LastUpdatedDate": alias.last_updated_date,
+    }
+
+
+def list_aliases(state: State, request: Request) -> dict[str, Any]:
+    aliases = sorted(state.aliases_in(request.account, request.region), key=lambda a: a.name)  # order inferred
+    scope = f"ListAliases:{request.account}:{request.region}"
+    if "KeyId" in request.params:
+        # KeyId doc (MODEL): "Specify the key ID or key ARN"; an alias is refused like elsewhere.
+        key = key_only(state, request)
+        aliases = [a for a in aliases if a.target_key_id == key.key_id]
+        scope += f":{key.arn}"
+    entries = [_entry(a) for a in aliases]
+    return page(entries, request.params.get("Limit", 100), request.params.get("Marker"), scope, "Aliases")
+
+
+OPERATIONS = {
+    "CreateAlias": create_alias,
+    "UpdateAlias": update_alias,
+    "DeleteAlias": delete_alias,
+    "ListAliases": list_aliases,
+}

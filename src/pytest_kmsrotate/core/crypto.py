@@ -1,0 +1,325 @@
+"""Real cryptography for the fake: the ciphertext blob, key pairs, signatures, MACs, import wrapping.
+
+Pure functions over bytes and `KeyMaterial`; no KMS rules live here (cryptoops and imports own
+those). Anything expensive (RSA key generation, HKDF) happens at most once per material and is
+cached on the material object, so a key that is never used for signing never pays for a key pair.
+
+Ciphertext blob, version 1 (the fake's own format; AWS's is opaque too):
+
+    b"\\x01" | u16 len | key ARN | 32-byte KeyMaterialId | 12-byte nonce | AES-256-GCM(ct || tag)
+
+The GCM associated data is the header (everything before the nonce) followed by the canonical
+EncryptionContext, so a blob's key and material cannot be swapped and a different context fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import struct
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
+
+from .model import KeyMaterial
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+BLOB_VERSION = 1
+_NONCE = 12
+_TAG = 16
+_MATERIAL = 32
+
+# Attribute names for per-material caches: kept off the dataclass fields so the model stays plain data.
+_PRIVATE_ATTR = "_kmsrotate_private_key"
+_HMAC_ATTR = "_kmsrotate_hmac_key"
+_AEAD_ATTR = "_kmsrotate_aead"
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "SHA_1": hashes.SHA1,
+    "SHA_224": hashes.SHA224,
+    "SHA_256": hashes.SHA256,
+    "SHA_384": hashes.SHA384,
+    "SHA_512": hashes.SHA512,
+}
+_CURVES: dict[str, ec.EllipticCurve] = {
+    "ECC_NIST_P256": ec.SECP256R1(),
+    "ECC_NIST_P384": ec.SECP384R1(),
+    "ECC_NIST_P521": ec.SECP521R1(),
+    "ECC_SECG_P256K1": ec.SECP256K1(),
+}
+# AWS HMAC keys are as long as the digest they are named after.
+HMAC_KEY_BYTES = {"HMAC_224": 28, "HMAC_256": 32, "HMAC_384": 48, "HMAC_512": 64}
+
+
+def _hash_of(algorithm: str) -> hashes.HashAlgorithm:
+    """The hash an algorithm name ends with: RSASSA_PSS_SHA_256 -> SHA256, HMAC_SHA_384 -> SHA384."""
+    return _HASHES[algorithm[algorithm.index("SHA_") :]]()
+
+
+# --- the symmetric ciphertext blob -----------------------------------------------------------
+
+
+def canonical_context(context: Mapping[str, str] | None) -> bytes:
+    """The EncryptionContext as AWS treats it: an unordered map, so key order never matters."""
+    if not context:
+        return b""
+    return json.dumps(dict(context), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class SealedBlob:
+    key_arn: str
+    material_id: str
+    header: bytes
+    nonce: bytes
+    body: bytes
+
+
+def _aead(material: KeyMaterial) -> AESGCM:
+    cached: AESGCM | None = getattr(material, _AEAD_ATTR, None)
+    if cached is None:
+        cached = AESGCM(material.secret)
+        setattr(material, _AEAD_ATTR, cached)
+    return cached
+
+
+def seal(key_arn: str, material: KeyMaterial, plaintext: bytes, context: Mapping[str, str] | None) -> bytes:
+    arn = key_arn.encode()
+    header = bytes([BLOB_VERSION]) + struct.pack(">H", len(arn)) + arn + bytes.fromhex(material.material_id)
+    nonce = os.urandom(_NONCE)
+    return header + nonce + _aead(material).encrypt(nonce, plaintext, header + canonical_context(context))
+
+
+def parse_blob(blob: bytes) -> SealedBlob | None:
+    """The blob's parts, or None when it is not a well-formed blob of this fake."""
+    if len(blob) < 3 or blob[0] != BLOB_VERSION:
+        return None
+    (arn_len,) = struct.unpack(">H", blob[1:3])
+    header_len = 3 + arn_len + _MATERIAL
+    if len(blob) < header_len + _NONCE + _TAG:
+        return None
+    try:
+        arn = blob[3 : 3 + arn_len].decode()
+    except UnicodeDecodeError:
+        return None
+    return SealedBlob(
+        key_arn=arn,
+        material_id=blob[3 + arn_len : header_len].hex(),
+        header=blob[:header_len],
+        nonce=blob[header_len : header_len + _NONCE],
+        body=blob[header_len + _NONCE :],
+    )
+
+
+def open_blob(sealed: SealedBlob, material: KeyMaterial, context: Mapping[str, str] | None) -> bytes | None:
+    """The plaintext, or None when the blob or its context fails authentication."""
+    try:
+        return _aead(material).decrypt(sealed.nonce, sealed.body, sealed.header + canonical_context(context))
+    except (InvalidTag, ValueError):
+        return None
+
+
+# --- asymmetric key pairs --------------------------------------------------------------------
+
+
+def private_key(material: KeyMaterial, key_spec: str, imported: bool = False) -> PrivateKey:
+    """The material's private key, made on first use and cached on the material.
+
+    Generated keys: RSA is generated (the slow part, hence lazily); ECC and Ed25519 private keys
+    are derived from the material's 32-byte secret, which makes them deterministic per test.
+    Imported keys: the secret is the PKCS #8 DER the caller imported.
+    """
+    cached: PrivateKey | None = getattr(material, _PRIVATE_ATTR, None)
+    if cached is not None:
+        return cached
+    key: PrivateKey
+    if imported:
+        loaded = serialization.load_der_private_key(material.secret, password=None)
+        if not isinstance(loaded, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
+            raise ValueError("unsupported imported private key")
+        key = loaded
+    elif key_spec.startswith("RSA_"):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=int(key_spec[4:]))
+    elif key_spec == "ECC_NIST_EDWARDS25519":
+        key = ed25519.Ed25519PrivateKey.from_private_bytes(material.secret[:32])
+    elif key_spec in _CURVES:
+        curve = _CURVES[key_spec]
+        scalar = int.from_bytes(hashlib.sha512(material.secret).digest(), "big")
+        key = ec.derive_private_key(scalar % (_ORDERS[key_spec] - 1) + 1, curve)
+    else:
+        raise ValueError(f"no key pair for key spec {key_spec}")
+    setattr(material, _PRIVATE_ATTR, key)
+    return key
+
+
+_ORDERS = {
+    "ECC_NIST_P256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    "ECC_NIST_P384": int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
+    ),
+    "ECC_NIST_P521": int(
+        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+        "FFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
+        16,
+    ),
+    "ECC_SECG_P256K1": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
+}
+
+
+def preset_private_key(material: KeyMaterial, key: PrivateKey) -> None:
+    """Cache an already-parsed key (imports parse the DER once to validate it)."""
+    setattr(material, _PRIVATE_ATTR, key)
+
+
+def public_key_der(key: PrivateKey) -> bytes:
+    """DER SubjectPublicKeyInfo, what GetPublicKey returns."""
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def digest_size(algorithm: str) -> int:
+    return _hash_of(algorithm).digest_size
+
+
+def sign(key: PrivateKey, algorithm: str, message: bytes, is_digest: bool) -> bytes:
+    """Sign as AWS does: PSS salt = digest length, ECDSA signatures DER-encoded."""
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(message)
+    chosen = _hash_of(algorithm)
+    hash_arg: hashes.HashAlgorithm | utils.Prehashed = utils.Prehashed(chosen) if is_digest else chosen
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(message, _rsa_signature_padding(algorithm, chosen), hash_arg)
+    return key.sign(message, ec.ECDSA(hash_arg))
+
+
+def verify(key: PrivateKey, algorithm: str, message: bytes, is_digest: bool, signature: bytes) -> bool:
+    public = key.public_key()
+    try:
+        if isinstance(public, ed25519.Ed25519PublicKey):
+            public.verify(signature, message)
+            return True
+        chosen = _hash_of(algorithm)
+        hash_arg: hashes.HashAlgorithm | utils.Prehashed = utils.Prehashed(chosen) if is_digest else chosen
+        if isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, message, _rsa_signature_padding(algorithm, chosen), hash_arg)
+        elif isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, message, ec.ECDSA(hash_arg))
+        else:  # pragma: no cover - private_key() only makes the three kinds above
+            return False
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _rsa_signature_padding(algorithm: str, chosen: hashes.HashAlgorithm) -> padding.AsymmetricPadding:
+    if algorithm.startswith("RSASSA_PSS_"):
+        return padding.PSS(mgf=padding.MGF1(chosen), salt_length=chosen.digest_size)
+    return padding.PKCS1v15()
+
+
+def _oaep(algorithm: str) -> padding.OAEP:
+    chosen = _hash_of(algorithm)
+    return padding.OAEP(mgf=padding.MGF1(chosen), algorithm=chosen, label=None)
+
+
+def rsa_max_plaintext(key_spec: str, algorithm: str) -> int:
+    """OAEP's limit: modulus bytes - 2 * hash bytes - 2 (190 for RSA_2048 with SHA-256)."""
+    return int(key_spec[4:]) // 8 - 2 * digest_size(algorithm) - 2
+
+
+def rsa_encrypt(key: PrivateKey, algorithm: str, plaintext: bytes) -> bytes:
+    public = key.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    return public.encrypt(plaintext, _oaep(algorithm))
+
+
+def rsa_decrypt(key: PrivateKey, algorithm: str, ciphertext: bytes) -> bytes | None:
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return None
+    try:
+        return key.decrypt(ciphertext, _oaep(algorithm))
+    except ValueError:
+        return None
+
+
+# --- HMAC ------------------------------------------------------------------------------------
+
+
+def hmac_key(material: KeyMaterial, key_spec: str, imported: bool = False) -> bytes:
+    """The HMAC key: imported bytes as they are, or the 32-byte secret stretched to the spec's size."""
+    cached: bytes | None = getattr(material, _HMAC_ATTR, None)
+    if cached is None:
+        if imported:
+            cached = material.secret
+        else:
+            size = HMAC_KEY_BYTES[key_spec]
+            cached = HKDF(hashes.SHA256(), size, salt=None, info=b"kmsrotate hmac " + key_spec.encode()).derive(
+                material.secret
+            )
+        setattr(material, _HMAC_ATTR, cached)
+    return cached
+
+
+def mac(key: bytes, algorithm: str, message: bytes) -> bytes:
+    return hmac.new(key, message, _hash_of(algorithm).name).digest()
+
+
+def mac_matches(key: bytes, algorithm: str, message: bytes, tag: bytes) -> bool:
+    return hmac.compare_digest(mac(key, algorithm, message), tag)
+
+
+# --- import wrapping -------------------------------------------------------------------------
+
+_WRAPPING_KEYS: dict[str, rsa.RSAPrivateKey] = {}
+_WRAPPING_LOCK = threading.Lock()
+
+
+def wrapping_key(spec: str) -> rsa.RSAPrivateKey:
+    """An RSA wrapping key pair for GetParametersForImport.
+
+    AWS makes a fresh pair per call; generating RSA_4096 takes about a second, so the fake makes
+    one per spec per process. The pair only protects material in transit inside one process,
+    and each import token still binds its own key and expiry.
+    """
+    with _WRAPPING_LOCK:
+        key = _WRAPPING_KEYS.get(spec)
+        if key is None:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=int(spec[4:]))
+            _WRAPPING_KEYS[spec] = key
+        return key
+
+
+def unwrap(key: rsa.RSAPrivateKey, algorithm: str, wrapped: bytes) -> bytes | None:
+    """Undo the wrapping the caller did with the public key; None if it does not decrypt."""
+    try:
+        if algorithm == "RSAES_PKCS1_V1_5":
+            return key.decrypt(wrapped, padding.PKCS1v15())
+        if algorithm in ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"):
+            return key.decrypt(wrapped, _oaep(algorithm))
+        if algorithm in ("RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"):
+            # RSA-OAEP-wrapped ephemeral AES key, then RFC 5649 AES key wrap of the material.
+            split = key.key_size // 8
+            aes_key = key.decrypt(wrapped[:split], _oaep(algorithm.replace("RSA_AES_KEY_WRAP", "RSAES_OAEP")))
+            return aes_key_unwrap_with_padding(aes_key, wrapped[split:])
+    except (ValueError, InvalidUnwrap):
+        return None
+    return None
+
+
+def imported_material_id(account: str, key_id: str, material: bytes) -> str:
+    """Deterministic KeyMaterialId for imported bytes (spec §5.2: same key and bytes, same id).
+
+    Keyed by the key ID, not the ARN, so a multi-Region replica (same mrk- ID) gets the same id.
+    """
+    return hashlib.sha256(
+        b"kmsrotate imported material\x00" + f"{account}:{key_id}".encode() + b"\x00" + material
+    ).hexdigest()

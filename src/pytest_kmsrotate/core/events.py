@@ -1,0 +1,161 @@
+"""What AWS would have logged: CloudTrail records and EventBridge events (spec §13).
+
+Records are plain dicts in AWS's own shapes, so assertions read like the AWS documentation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .errors import KMSError
+
+_READ_ONLY_PREFIXES = ("Describe", "Get", "List")
+# Fields CloudTrail never logs: secrets and bulk data.
+_OMITTED = frozenset(
+    {"Plaintext", "CiphertextBlob", "EncryptedKeyMaterial", "ImportToken", "Message", "Signature", "Mac",
+     "PublicKey", "PrivateKeyPlaintext", "PrivateKeyCiphertextBlob", "SourceCiphertextBlob"}
+)
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _elements(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not values:
+        return None
+    return {_camel(k): _plain(v) for k, v in values.items() if k not in _OMITTED}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, Mapping):
+        return {_camel(k): _plain(v) for k, v in value.items() if k not in _OMITTED}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return None
+    return value
+
+
+def _event_id(*parts: object) -> str:
+    h = hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+@dataclass(frozen=True)
+class Rotated:
+    """A completed rotation, as the rotation primitive reports it to the event log."""
+
+    key_arn: str
+    key_id: str
+    account: str
+    region: str
+    origin: str
+    rotation_type: str
+    previous_material_id: str | None
+    current_material_id: str
+    when: datetime
+
+
+def api_call(
+    sequence: int,
+    operation: str,
+    params: Mapping[str, Any],
+    region: str,
+    account: str,
+    when: datetime,
+    response: Mapping[str, Any] | None,
+    error: KMSError | None,
+    key_arn: str | None,
+) -> dict[str, Any]:
+    """The CloudTrail record of one KMS API call (eventType AwsApiCall)."""
+    response_elements = _elements(response)
+    if response_elements is None and error is None and key_arn and "KeyId" in params:
+        # Since December 2022 KMS logs the key ARN even for operations that return nothing.
+        response_elements = {"keyId": key_arn}
+    record: dict[str, Any] = {
+        "eventVersion": "1.11",
+        "userIdentity": {"type": "Root", "accountId": account, "arn": f"arn:aws:iam::{account}:root"},
+        "eventTime": _iso(when),
+        "eventSource": "kms.amazonaws.com",
+        "eventName": operation,
+        "awsRegion": region,
+        "sourceIPAddress": "127.0.0.1",
+        "userAgent": "pytest-kmsrotate",
+        "requestParameters": _elements(params),
+        "responseElements": response_elements if error is None else None,
+        "requestID": _event_id("request", sequence, operation),
+        "eventID": _event_id("event", sequence, operation),
+        "readOnly": operation.startswith(_READ_ONLY_PREFIXES),
+        "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}] if key_arn else [],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+    }
+    if error is not None:
+        record["errorCode"] = error.code
+        if error.message is not None:
+            record["errorMessage"] = error.message
+    return record
+
+
+def rotate_key_service_event(sequence: int, rotated: Rotated) -> dict[str, Any]:
+    """CloudTrail's `RotateKey` record for a completed rotation (eventType AwsServiceEvent)."""
+    return {
+        "eventVersion": "1.11",
+        "userIdentity": {"accountId": rotated.account, "invokedBy": "AWS Internal"},
+        "eventTime": _iso(rotated.when),
+        "eventSource": "kms.amazonaws.com",
+        "eventName": "RotateKey",
+        "awsRegion": rotated.region,
+        "sourceIPAddress": "AWS Internal",
+        "userAgent": "AWS Internal",
+        "requestParameters": None,
+        "responseElements": None,
+        "eventID": _event_id("service", sequence, rotated.key_arn),
+        "readOnly": False,
+        "resources": [{"accountId": rotated.account, "type": "AWS::KMS::Key", "ARN": rotated.key_arn}],
+        "eventType": "AwsServiceEvent",
+        "managementEvent": True,
+        "recipientAccountId": rotated.account,
+        "serviceEventDetails": {
+            "rotationType": rotated.rotation_type,
+            "keyOrigin": rotated.origin,
+            "previousKeyMaterialId": rotated.previous_material_id,
+            "currentKeyMaterialId": rotated.current_material_id,
+            "keyId": rotated.key_arn,
+        },
+        "eventCategory": "Management",
+    }
+
+
+def rotation_eventbridge_event(sequence: int, rotated: Rotated) -> dict[str, Any]:
+    """EventBridge's `KMS CMK Rotation` event for a completed rotation."""
+    return {
+        "version": "0",
+        "id": _event_id("eventbridge", sequence, rotated.key_arn),
+        "detail-type": "KMS CMK Rotation",
+        "source": "aws.kms",
+        "account": rotated.account,
+        "time": _iso(rotated.when),
+        "region": rotated.region,
+        "resources": [rotated.key_arn],
+        "detail": {
+            "key-id": rotated.key_id,
+            "key-origin": rotated.origin,
+            "rotation-type": rotated.rotation_type,
+            "previous-key-material-id": rotated.previous_material_id,
+            "current-key-material-id": rotated.current_material_id,
+        },
+    }

@@ -1,0 +1,361 @@
+"""The five rotation operations, the rotation primitive and the rotation schedule.
+
+`complete_rotation` is the only place a key's material rotates: the API operations, the
+schedule (`complete_due_rotations`) and any later feature (events, time travel) go through it.
+Checks in every operation run in AWS's order where it was observed (spec §4, §7, §8, §14.7);
+where it was not, the order chosen is marked `# inferred`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import errors
+from .keys import new_material
+from .model import (
+    AUTOMATIC,
+    CREATING,
+    CURRENT,
+    DISABLED,
+    ENABLED,
+    NON_CURRENT,
+    ON_DEMAND,
+    PENDING_DELETION,
+    PENDING_IMPORT,
+    PENDING_REPLICA_DELETION,
+    PENDING_ROTATION,
+    UNAVAILABLE,
+    Key,
+    KeyMaterial,
+)
+from .paging import page
+from .resolve import resolve_key
+from .state import Request, State
+
+DEFAULT_PERIOD_DAYS = 365  # spec §2 [MODEL]
+CONFLICT_WINDOW = timedelta(minutes=20)  # spec §4 [MODEL]
+DEFAULT_LIST_LIMIT = 100  # spec §1 [MODEL]
+SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+EXTERNAL = "EXTERNAL"
+CUSTOM_KEY_STORE_ORIGINS = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
+
+# AWS publishes no text for this error (spec §14.3); this is the model's own sentence.
+CONFLICT_MESSAGE = (  # inferred
+    "The request was rejected because an automatic rotation of this key is currently in "
+    "progress or scheduled to begin within the next 20 minutes."
+)
+
+
+# -- the rotation primitive --------------------------------------------------------------------
+
+
+def complete_rotation(state: State, key: Key, when: datetime, rotation_type: str) -> KeyMaterial | None:
+    """Rotate `key`'s material at `when`; returns the new CURRENT material.
+
+    AWS_KMS keys get a fresh material; EXTERNAL keys promote their PENDING_ROTATION material
+    and, with none left (it was deleted while the rotation ran), the rotation is a no-op and
+    returns None (spec §5.7). Replicas share the lineage, so they see the rotation too (§12).
+    """
+    lineage = key.lineage
+    previous = lineage.current()
+    if key.origin == EXTERNAL:
+        pending = [m for m in lineage.materials if m.state == PENDING_ROTATION]
+        if not pending:
+            return None
+        # A newer NEW import while the rotation runs wins (spec §5.7); only one can exist anyway.
+        material = pending[-1]
+    else:
+        material = new_material(state)
+        lineage.materials.append(material)
+    if previous is not None and previous is not material:
+        previous.state = NON_CURRENT
+    material.state = CURRENT
+    material.rotation_date = when
+    material.rotation_type = rotation_type
+    return material
+
+
+# -- the schedule ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sweep:
+    """What the previous sweep saw: when it ran, and which rotating keys were not Enabled.
+
+    Key states only change inside operations, and a sweep runs before every operation, so a
+    key that is Enabled now but was not at the previous sweep was enabled by the operation
+    that ran at that sweep's time. That is the instant a missed rotation happens (spec §3.6).
+    """
+
+    time: datetime | None = None
+    paused: set[str] = field(default_factory=set)
+
+
+_sweeps: weakref.WeakKeyDictionary[State, _Sweep] = weakref.WeakKeyDictionary()
+
+
+def complete_due_rotations(state: State, now: datetime) -> None:
+    """Complete every rotation due at or before `now`, each at its own instant, oldest first."""
+    sweep = _sweeps.setdefault(state, _Sweep())
+    paused: set[str] = set()
+    for key in list(state.keys.values()):
+        lineage = key.lineage
+        if key.is_replica or (not lineage.rotation_enabled and lineage.on_demand_started is None):
+            continue
+        resumed_at = sweep.time if key.arn in sweep.paused else None
+        _catch_up(state, key, now, resumed_at)
+        if lineage.rotation_enabled and key.key_state != ENABLED:
+            paused.add(key.arn)
+    sweep.time = now
+    sweep.paused = paused
+
+
+def _catch_up(state: State, key: Key, now: datetime, resumed_at: datetime | None) -> None:
+    lineage = key.lineage
+    while True:
+        due: list[tuple[datetime, int, str]] = []
+        if lineage.on_demand_started is not None:
+            # An on-demand rotation completes whatever the key state became meanwhile (spec §4).
+            done = lineage.on_demand_started + state.config.on_demand_delay
+            if done <= now:
+                due.append((done, 0, ON_DEMAND))
+        if lineage.rotation_enabled and key.key_state == ENABLED and lineage.next_rotation_date is not None:
+            when = lineage.next_rotation_date
+            if resumed_at is not None and when < resumed_at:
+                # Missed while disabled: rotate on re-enable, restart the schedule (spec §3.6, INF).
+                when = resumed_at
+            if when <= now:
+                due.append((when, 1, AUTOMATIC))
+        if not due:
+            return
+        when, _, rotation_type = min(due)
+        if rotation_type == ON_DEMAND:
+            lineage.on_demand_started = None
+            complete_rotation(state, key, when, ON_DEMAND)
+        else:
+            complete_rotation(state, key, when, AUTOMATIC)
+            lineage.next_rotation_date = when + timedelta(days=_period(key))
+
+
+def _period(key: Key) -> int:
+    return key.lineage.rotation_period_days or DEFAULT_PERIOD_DAYS
+
+
+# -- shared checks -----------------------------------------------------------------------------
+
+
+def _key(state: State, request: Request) -> Key:
+    # allow_alias=False refuses alias names and alias ARNs before any lookup (spec §4, OBS).
+    return resolve_key(state, request, request.params["KeyId"], allow_alias=False)
+
+
+def _refuse_aws_managed(key: Key, request: Request) -> None:
+    if key.is_aws_managed:
+        # The caller is the account root: the fake has no IAM identities (inferred caller ARN).
+        action = f"kms:{request.operation}"
+        raise errors.access_denied(
+            f"User: arn:aws:iam::{request.account}:root is not authorized to perform: {action} "
+            f"on resource: {key.arn} because no resource-based policy allows the {action} action"
+        )
+
+
+def _refuse_custom_key_store(key: Key) -> None:
+    if key.custom_key_store_id is not None or key.origin in CUSTOM_KEY_STORE_ORIGINS:
+        # Code per DOC23 footnote 7; the text follows AWS's observed EXTERNAL-origin template.
+        raise errors.unsupported(f"{key.arn} origin is {key.origin} which is not valid for this operation.")  # inferred
+
+
+def _refuse_external(key: Key) -> None:
+    if key.origin == EXTERNAL:
+        raise errors.unsupported(f"{key.arn} origin is EXTERNAL which is not valid for this operation.")
+
+
+def _refuse_replica(key: Key, operation: str) -> None:
+    if key.is_replica:
+        raise errors.unsupported(f"{key.arn} is a multi-region replica key which is not valid for {operation}.")
+
+
+def _refuse_state(key: Key) -> None:
+    """Key-state refusals of the rotation operations (spec §7); Enabled and Updating pass."""
+    if key.key_state == DISABLED:
+        raise errors.disabled(key.arn)
+    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
+        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+    if key.key_state == PENDING_IMPORT:
+        raise errors.invalid_state(f"{key.arn} is pending import.")
+    if key.key_state == CREATING:
+        raise errors.invalid_state(f"{key.arn} is creating.")  # DOC23 footnote 14
+    if key.key_state == UNAVAILABLE:
+        raise errors.invalid_state(f"{key.arn} is unavailable.")  # DOC23 footnote 11, inferred
+
+
+def _refuse_non_symmetric(key: Key) -> None:
+    if key.key_spec != SYMMETRIC_DEFAULT:
+        raise errors.unsupported(None)  # AWS sends no message here (spec §4, OBS)
+
+
+# -- EnableKeyRotation / DisableKeyRotation ----------------------------------------------------
+
+
+def _check_enable_disable(state: State, request: Request) -> Key:
+    key = _key(state, request)
+    _refuse_aws_managed(key, request)  # inferred: authorization precedes every other check
+    _refuse_external(key)  # observed before the PendingImport state check (spec §5.9)
+    _refuse_custom_key_store(key)
+    _refuse_replica(key, request.operation)  # inferred: before the key state
+    _refuse_state(key)  # observed before the key spec (spec §4)
+    return key
+
+
+def enable_key_rotation(state: State, request: Request) -> dict[str, Any]:
+    key = _check_enable_disable(state, request)
+    _refuse_non_symmetric(key)
+    lineage = key.lineage
+    period: int | None = request.params.get("RotationPeriodInDays")
+    if not lineage.rotation_enabled:
+        # Spec §3.1: a previous custom period is not remembered.
+        lineage.rotation_enabled = True
+        lineage.rotation_period_days = period or DEFAULT_PERIOD_DAYS
+        lineage.next_rotation_date = request.now + timedelta(days=lineage.rotation_period_days)
+    elif period is not None and period != lineage.rotation_period_days:
+        # Spec §3.2: a new period restarts the schedule from this call.
+        lineage.rotation_period_days = period
+        lineage.next_rotation_date = request.now + timedelta(days=period)
+    # Spec §3.3: the same or an omitted period on an enabled key changes nothing.
+    return {}
+
+
+def disable_key_rotation(state: State, request: Request) -> dict[str, Any]:
+    key = _check_enable_disable(state, request)
+    # HMAC keys accept it as a no-op (spec §8, OBS); asymmetric keys are taken to do the same (INF).
+    lineage = key.lineage
+    lineage.rotation_enabled = False
+    lineage.rotation_period_days = None
+    lineage.next_rotation_date = None
+    return {}
+
+
+# -- GetKeyRotationStatus ----------------------------------------------------------------------
+
+
+def _rotation_status_enabled(state: State, key: Key) -> bool:
+    if key.key_spec != SYMMETRIC_DEFAULT or key.origin == EXTERNAL:
+        return False
+    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
+        return False  # spec §3.7: reads as disabled; CancelKeyDeletion shows it again
+    if key.is_aws_managed:
+        return state.config.aws_managed_rotation_status  # spec §3.9
+    return key.lineage.rotation_enabled
+
+
+def get_key_rotation_status(state: State, request: Request) -> dict[str, Any]:
+    key = _key(state, request)
+    _refuse_custom_key_store(key)  # DOC23: Unsupported for custom key stores
+    lineage = key.lineage
+    enabled = _rotation_status_enabled(state, key)
+    response: dict[str, Any] = {"KeyRotationEnabled": enabled, "KeyId": key.arn}
+    if enabled and lineage.rotation_enabled:
+        response["RotationPeriodInDays"] = _period(key)
+        if lineage.next_rotation_date is not None:
+            response["NextRotationDate"] = lineage.next_rotation_date
+    if lineage.on_demand_started is not None:
+        response["OnDemandRotationStartDate"] = lineage.on_demand_started
+    return response
+
+
+# -- RotateKeyOnDemand -------------------------------------------------------------------------
+
+
+def _has_pending_material(key: Key) -> bool:
+    return any(m.state == PENDING_ROTATION for m in key.lineage.materials)
+
+
+def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
+    key = _key(state, request)
+    _refuse_aws_managed(key, request)  # inferred: authorization first
+    _refuse_custom_key_store(key)
+    _refuse_replica(key, "RotateKeyOnDemand")  # inferred: before the key state
+    _refuse_state(key)  # observed: Disabled before key spec, PendingImport before material
+    _refuse_non_symmetric(key)
+    if key.origin == EXTERNAL and not _has_pending_material(key):
+        raise errors.invalid_state(f"No available key material pending rotation for the key: {key.arn}.")
+    lineage = key.lineage
+    response = {"KeyId": key.arn}
+    if lineage.on_demand_started is not None:
+        # A repeat call joins the rotation in progress: success, no second one, no quota (§4, §14.2).
+        return response
+    if (
+        lineage.rotation_enabled
+        and lineage.next_rotation_date is not None
+        and lineage.next_rotation_date <= request.now + CONFLICT_WINDOW
+    ):
+        raise errors.KMSError("ConflictException", CONFLICT_MESSAGE)
+    if lineage.on_demand_used >= state.config.on_demand_limit:
+        raise errors.KMSError(
+            "LimitExceededException",
+            "The on-demand rotations limit has been reached for the given keyId. "
+            f"No more on-demand rotations can be performed for this key: {key.arn}",
+        )
+    lineage.on_demand_used += 1
+    if state.config.on_demand_delay:
+        lineage.on_demand_started = request.now
+    else:
+        complete_rotation(state, key, request.now, ON_DEMAND)
+    return response
+
+
+# -- ListKeyRotations --------------------------------------------------------------------------
+
+
+def rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
+    """One RotationsListEntry (spec §6): KeyId is the ARN of the key asked about."""
+    entry: dict[str, Any] = {
+        "KeyId": key.arn,
+        "KeyMaterialId": material.material_id,
+        "KeyMaterialState": material.state,
+    }
+    if key.origin == EXTERNAL:
+        if material.import_state is not None:
+            entry["ImportState"] = material.import_state
+        if material.expiration_model is not None and material.import_state != "PENDING_IMPORT":
+            entry["ExpirationModel"] = material.expiration_model
+        if material.valid_to is not None:
+            entry["ValidTo"] = material.valid_to
+        if material.description is not None:
+            entry["KeyMaterialDescription"] = material.description
+    if material.rotation_date is not None and material.rotation_type is not None:
+        entry["RotationDate"] = material.rotation_date
+        entry["RotationType"] = material.rotation_type
+    return entry
+
+
+def list_key_rotations(state: State, request: Request) -> dict[str, Any]:
+    key = _key(state, request)
+    _refuse_custom_key_store(key)  # inferred (spec §7: Unavailable column)
+    mode = request.params.get("IncludeKeyMaterial", "ROTATIONS_ONLY")
+    include_all = mode == "ALL_KEY_MATERIAL"
+    if key.key_spec != SYMMETRIC_DEFAULT:
+        # HMAC keys answer with an empty list (spec §6, OBS); asymmetric keys alike (inferred).
+        items: list[dict[str, Any]] = []
+    else:
+        items = [
+            rotation_entry(key, m)
+            for m in key.lineage.materials
+            if include_all or m.rotation_type is not None
+        ]
+    # The scope binds the key and the mode, so another list's marker is refused.
+    scope = f"ListKeyRotations:{key.arn}:{mode}"
+    return page(items, request.params.get("Limit", DEFAULT_LIST_LIMIT), request.params.get("Marker"), scope,
+                "Rotations")
+
+
+OPERATIONS = {
+    "EnableKeyRotation": enable_key_rotation,
+    "DisableKeyRotation": disable_key_rotation,
+    "GetKeyRotationStatus": get_key_rotation_status,
+    "RotateKeyOnDemand": rotate_key_on_demand,
+    "ListKeyRotations": list_key_rotations,
+}

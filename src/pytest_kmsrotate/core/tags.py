@@ -1,0 +1,89 @@
+"""Key tags: TagResource, UntagResource, ListResourceTags, and the tag rules CreateKey shares.
+
+Length limits (128/256) are the model's and are enforced by the wire validation, which
+prints AWS's `tags.1.member.tagKey` paths; the rules here are the ones AWS applies itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import errors
+from .model import PENDING_DELETION, Key
+from .paging import page
+from .resolve import resolve_key
+from .state import Request, State
+
+# AWS quota "tags per KMS key" (developer guide, resource quotas).
+MAX_TAGS_PER_KEY = 50
+# ListResourceTags doc: Limit "must be between 1 and 50, inclusive ... defaults to 50".
+LIST_TAGS_MAX = 50
+
+
+def _tag_error(message: str) -> errors.KMSError:
+    return errors.KMSError("TagException", message)
+
+
+def _check_keys_not_reserved(keys: Iterable[str]) -> None:
+    for key in keys:
+        if key.lower().startswith("aws:"):
+            # Text as LocalStack's AWS-validated provider has it (3P); the rule is documented.
+            raise _tag_error("Tags beginning with aws: are reserved")
+
+
+def checked_tags(tags: Iterable[Mapping[str, str]], existing: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The tags a request adds, after AWS's checks; `existing` are the key's current tags."""
+    tag_list = list(tags)
+    keys = [t["TagKey"] for t in tag_list]
+    if len(set(keys)) != len(keys):
+        raise _tag_error("Duplicate tag keys")  # 3P LocalStack
+    _check_keys_not_reserved(keys)
+    added = {t["TagKey"]: t["TagValue"] for t in tag_list}
+    if len({**(existing or {}), **added}) > MAX_TAGS_PER_KEY:
+        raise _tag_error("Too many tags")  # 3P LocalStack; AWS's quota text is not recorded
+    return added
+
+
+def _tag_target(state: State, request: Request) -> Key:
+    # The KeyId docs of all three operations say "key ID or key ARN"; an alias gets the
+    # InvalidArnException real AWS gives ListResourceTags/GetKeyPolicy (spec §9 wording).
+    return resolve_key(state, request, request.params["KeyId"], allow_alias=False)
+
+
+def _require_taggable(key: Key) -> None:
+    # Key-state table (spec §7 footnote 3): tagging a key pending deletion is refused.
+    if key.key_state == PENDING_DELETION:
+        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+
+
+def tag_resource(state: State, request: Request) -> dict[str, Any]:
+    key = _tag_target(state, request)
+    _require_taggable(key)
+    key.tags.update(checked_tags(request.params["Tags"], key.tags))
+    return {}
+
+
+def untag_resource(state: State, request: Request) -> dict[str, Any]:
+    key = _tag_target(state, request)
+    _require_taggable(key)
+    tag_keys = list(request.params["TagKeys"])
+    _check_keys_not_reserved(tag_keys)
+    for tag_key in tag_keys:
+        # Removing a tag the key does not have is not an error in AWS.
+        key.tags.pop(tag_key, None)
+    return {}
+
+
+def list_resource_tags(state: State, request: Request) -> dict[str, Any]:
+    key = _tag_target(state, request)
+    items = [{"TagKey": k, "TagValue": v} for k, v in key.tags.items()]
+    limit = min(request.params.get("Limit", LIST_TAGS_MAX), LIST_TAGS_MAX)  # inferred: clamp above 50
+    return page(items, limit, request.params.get("Marker"), f"ListResourceTags:{key.arn}", "Tags")
+
+
+OPERATIONS = {
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListResourceTags": list_resource_tags,
+}

@@ -1,0 +1,195 @@
+"""A model-based test: random sequences of rotation and key-state calls through a real boto3 client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from pytest_kmsrotate.core.config import Config
+from pytest_kmsrotate.fake import KmsRotation
+
+LIMIT = 3
+
+
+@dataclass
+class Model:
+    arn: str
+    state: str = "Enabled"
+    enabled: bool = False
+    period: int | None = None
+    next: datetime | None = None
+    on_demand: int = 0
+    rotations: list[tuple[datetime, str]] = field(default_factory=list)
+
+
+class RotationMachine(RuleBasedStateMachine):
+    keys = Bundle("keys")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fake = KmsRotation(Config(on_demand_limit=LIMIT), freeze_time=False).start()
+        self.kms = boto3.client("kms", region_name="us-east-1")
+        self.models: dict[str, Model] = {}
+
+    def teardown(self) -> None:
+        self.fake.stop()
+
+    def now(self) -> datetime:
+        return self.fake.clock.now()
+
+    def settle(self) -> None:
+        """Apply due automatic rotations to the model, as the fake does before each call."""
+        now = self.now()
+        for m in self.models.values():
+            while m.enabled and m.state == "Enabled" and m.next is not None and m.next <= now:
+                m.rotations.append((m.next, "AUTOMATIC"))
+                m.next = m.next + timedelta(days=m.period or 365)
+
+    def call(self, op: str, expected: tuple[str, str] | None, **params: Any) -> dict[str, Any] | None:
+        try:
+            response: dict[str, Any] = getattr(self.kms, op)(**params)
+        except ClientError as error:
+            got = (error.response["Error"]["Code"], error.response["Error"].get("Message", ""))
+            assert got == expected, f"{op}{params} failed with {got}, expected {expected}"
+            return None
+        assert expected is None, f"{op}{params} succeeded, expected {expected}"
+        return response
+
+    def state_error(self, m: Model) -> tuple[str, str] | None:
+        if m.state == "Disabled":
+            return ("DisabledException", f"{m.arn} is disabled.")
+        if m.state == "PendingDeletion":
+            return ("KMSInvalidStateException", f"{m.arn} is pending deletion.")
+        return None
+
+    @rule(target=keys)
+    def create(self) -> str:
+        arn: str = self.kms.create_key()["KeyMetadata"]["Arn"]
+        self.models[arn] = Model(arn)
+        return arn
+
+    @rule(arn=keys, period=st.one_of(st.none(), st.sampled_from([90, 91, 365, 2560, 2561, 5000])))
+    def enable_rotation(self, arn: str, period: int | None) -> None:
+        self.settle()
+        m = self.models[arn]
+        params: dict[str, Any] = {} if period is None else {"RotationPeriodInDays": period}
+        if period is not None and period > 2560:
+            expected: tuple[str, str] | None = ("ValidationException", (
+                f"1 validation error detected: Value '{period}' at 'rotationPeriodInDays' failed to satisfy "
+                "constraint: Member must have value less than or equal to 2560"))
+        else:
+            expected = self.state_error(m)
+        self.call("enable_key_rotation", expected, KeyId=arn, **params)
+        if expected is None:
+            if not m.enabled:
+                m.enabled, m.period = True, period or 365
+                m.next = self.now() + timedelta(days=m.period)
+            elif period is not None and period != m.period:
+                m.period, m.next = period, self.now() + timedelta(days=period)
+
+    @rule(arn=keys)
+    def disable_rotation(self, arn: str) -> None:
+        self.settle()
+        m = self.models[arn]
+        expected = self.state_error(m)
+        self.call("disable_key_rotation", expected, KeyId=arn)
+        if expected is None:
+            m.enabled, m.period, m.next = False, None, None
+
+    @rule(arn=keys)
+    def rotate_on_demand(self, arn: str) -> None:
+        self.settle()
+        m = self.models[arn]
+        expected = self.state_error(m)
+        if expected is None and m.enabled and m.next is not None and m.next <= self.now() + timedelta(minutes=20):
+            expected = ("ConflictException", (
+                "The request was rejected because an automatic rotation of this key is currently in progress "
+                "or scheduled to begin within the next 20 minutes."))
+        if expected is None and m.on_demand >= LIMIT:
+            expected = ("LimitExceededException", (
+                "The on-demand rotations limit has been reached for the given keyId. "
+                f"No more on-demand rotations can be performed for this key: {arn}"))
+        self.call("rotate_key_on_demand", expected, KeyId=arn)
+        if expected is None:
+            m.on_demand += 1
+            m.rotations.append((self.now(), "ON_DEMAND"))
+
+    @rule(arn=keys)
+    def disable_key(self, arn: str) -> None:
+        self.settle()
+        m = self.models[arn]
+        pending = m.state == "PendingDeletion"
+        self.call("disable_key", ("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None,
+                  KeyId=arn)
+        if not pending:
+            m.state = "Disabled"
+
+    @rule(arn=keys)
+    def enable_key(self, arn: str) -> None:
+        self.settle()
+        m = self.models[arn]
+        pending = m.state == "PendingDeletion"
+        self.call("enable_key", ("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None,
+                  KeyId=arn)
+        if not pending and m.state != "Enabled":
+            m.state = "Enabled"
+            # Spec §3.6: a rotation missed while the key was not Enabled happens now.
+            if m.enabled and m.next is not None and m.next <= self.now():
+                m.rotations.append((self.now(), "AUTOMATIC"))
+                m.next = self.now() + timedelta(days=m.period or 365)
+
+    @rule(arn=keys)
+    def schedule_deletion(self, arn: str) -> None:
+        self.settle()
+        m = self.models[arn]
+        pending = m.state == "PendingDeletion"
+        self.call("schedule_key_deletion",
+                  ("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None,
+                  KeyId=arn, PendingWindowInDays=30)
+        m.state = "PendingDeletion"
+
+    @rule(arn=keys)
+    def cancel_deletion(self, arn: str) -> None:
+        self.settle()
+        m = self.models[arn]
+        pending = m.state == "PendingDeletion"
+        self.call("cancel_key_deletion",
+                  None if pending else ("KMSInvalidStateException", f"{arn} is not pending deletion."), KeyId=arn)
+        if pending:
+            m.state = "Disabled"
+
+    @rule(days=st.sampled_from([0, 1, 10, 89, 90, 200, 400]), minutes=st.sampled_from([0, 10, 25]))
+    def advance(self, days: int, minutes: int) -> None:
+        # Deletion completes after 30 days in AWS; stay inside the window the model knows.
+        self.fake.clock.advance(days=min(days, 25) if any(
+            m.state == "PendingDeletion" for m in self.models.values()) else days, minutes=minutes)
+
+    @invariant()
+    def agrees_with_model(self) -> None:
+        self.settle()
+        for arn, m in self.models.items():
+            assert m.on_demand <= LIMIT
+            listed = [(e["RotationDate"], e["RotationType"]) for e in self.paged(arn)]
+            assert listed == m.rotations, arn
+            status = self.kms.get_key_rotation_status(KeyId=arn)
+            shown = m.enabled and m.state != "PendingDeletion"
+            assert status["KeyRotationEnabled"] is shown
+            if shown:
+                assert (status["RotationPeriodInDays"], status["NextRotationDate"]) == (m.period, m.next)
+            else:
+                assert "NextRotationDate" not in status
+
+    def paged(self, arn: str) -> list[dict[str, Any]]:
+        pages = self.kms.get_paginator("list_key_rotations").paginate(KeyId=arn, PaginationConfig={"PageSize": 2})
+        return [e for p in pages for e in p["Rotations"]]
+
+
+RotationMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=25, deadline=None)
+TestRotationMachine = RotationMachine.TestCase
