@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_kmsrotate.core.keys import new_material
+from pytest_kmsrotate.core.materials import new_material
 from pytest_kmsrotate.core.model import ENABLED, PENDING_ROTATION, Key
 from pytest_kmsrotate.fake import KmsRotation
 from tests.conftest import assert_matches_output_shape, error_of, sent_no_message

@@ -26,6 +26,7 @@ class Model:
     period: int | None = None
     next: datetime | None = None
     on_demand: int = 0
+    deletion: datetime | None = None
     rotations: list[tuple[datetime, str]] = field(default_factory=list)
 
 
@@ -48,6 +49,8 @@ class RotationMachine(RuleBasedStateMachine):
         """Apply due automatic rotations to the model, as the fake does before each call."""
         now = self.now()
         for m in self.models.values():
+            if m.state == "PendingDeletion" and m.deletion is not None and m.deletion <= now:
+                m.state = "Deleted"  # the waiting period ended: the key is gone
             while m.enabled and m.state == "Enabled" and m.next is not None and m.next <= now:
                 m.rotations.append((m.next, "AUTOMATIC"))
                 m.next = m.next + timedelta(days=m.period or 365)
@@ -62,7 +65,13 @@ class RotationMachine(RuleBasedStateMachine):
         assert expected is None, f"{op}{params} succeeded, expected {expected}"
         return response
 
+    @staticmethod
+    def gone(m: Model) -> tuple[str, str] | None:
+        return ("NotFoundException", f"Key '{m.arn}' does not exist") if m.state == "Deleted" else None
+
     def state_error(self, m: Model) -> tuple[str, str] | None:
+        if m.state == "Deleted":
+            return self.gone(m)
         if m.state == "Disabled":
             return ("DisabledException", f"{m.arn} is disabled.")
         if m.state == "PendingDeletion":
@@ -126,9 +135,9 @@ class RotationMachine(RuleBasedStateMachine):
         self.settle()
         m = self.models[arn]
         pending = m.state == "PendingDeletion"
-        self.call("disable_key", ("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None,
-                  KeyId=arn)
-        if not pending:
+        expected = self.gone(m) or (("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None)
+        self.call("disable_key", expected, KeyId=arn)
+        if expected is None:
             m.state = "Disabled"
 
     @rule(arn=keys)
@@ -136,9 +145,9 @@ class RotationMachine(RuleBasedStateMachine):
         self.settle()
         m = self.models[arn]
         pending = m.state == "PendingDeletion"
-        self.call("enable_key", ("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None,
-                  KeyId=arn)
-        if not pending and m.state != "Enabled":
+        expected = self.gone(m) or (("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None)
+        self.call("enable_key", expected, KeyId=arn)
+        if expected is None and m.state != "Enabled":
             m.state = "Enabled"
             # Spec §3.6: a rotation missed while the key was not Enabled happens now.
             if m.enabled and m.next is not None and m.next <= self.now():
@@ -150,32 +159,34 @@ class RotationMachine(RuleBasedStateMachine):
         self.settle()
         m = self.models[arn]
         pending = m.state == "PendingDeletion"
-        self.call("schedule_key_deletion",
-                  ("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None,
-                  KeyId=arn, PendingWindowInDays=30)
-        m.state = "PendingDeletion"
+        expected = self.gone(m) or (("KMSInvalidStateException", f"{arn} is pending deletion.") if pending else None)
+        self.call("schedule_key_deletion", expected, KeyId=arn, PendingWindowInDays=30)
+        if expected is None:
+            m.state, m.deletion = "PendingDeletion", self.now() + timedelta(days=30)
 
     @rule(arn=keys)
     def cancel_deletion(self, arn: str) -> None:
         self.settle()
         m = self.models[arn]
         pending = m.state == "PendingDeletion"
-        self.call("cancel_key_deletion",
-                  None if pending else ("KMSInvalidStateException", f"{arn} is not pending deletion."), KeyId=arn)
+        not_pending = ("KMSInvalidStateException", f"{arn} is not pending deletion.")
+        expected = self.gone(m) or (None if pending else not_pending)
+        self.call("cancel_key_deletion", expected, KeyId=arn)
         if pending:
-            m.state = "Disabled"
+            m.state, m.deletion = "Disabled", None
 
     @rule(days=st.sampled_from([0, 1, 10, 89, 90, 200, 400]), minutes=st.sampled_from([0, 10, 25]))
     def advance(self, days: int, minutes: int) -> None:
-        # Deletion completes after 30 days in AWS; stay inside the window the model knows.
-        self.fake.clock.advance(days=min(days, 25) if any(
-            m.state == "PendingDeletion" for m in self.models.values()) else days, minutes=minutes)
+        self.fake.clock.advance(days=days, minutes=minutes)
 
     @invariant()
     def agrees_with_model(self) -> None:
         self.settle()
         for arn, m in self.models.items():
             assert m.on_demand <= LIMIT
+            if m.state == "Deleted":
+                self.call("get_key_rotation_status", self.gone(m), KeyId=arn)
+                continue
             listed = [(e["RotationDate"], e["RotationType"]) for e in self.paged(arn)]
             assert listed == m.rotations, arn
             status = self.kms.get_key_rotation_status(KeyId=arn)

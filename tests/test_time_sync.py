@@ -71,3 +71,17 @@ def test_sleep_is_restored_after_the_fake_stops() -> None:
     with KmsRotation(Config()):
         assert time.sleep is not real
     assert time.sleep is real
+
+
+def test_pytest_durations_stay_real_while_time_is_frozen(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_frozen(kms_rotation):
+            kms_rotation.clock.advance(days=3650)
+        """
+    )
+    result = pytester.runpytest("--durations=0", "-vv", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    durations = [line for line in result.outlines if "test_frozen" in line and "s " in line and "call" in line]
+    assert durations, result.outlines
+    assert float(durations[0].split("s ", 1)[0]) < 60, durations

@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["ClockError", "KeyHandle", "KmsRotation", "NotImplementedByFake", "__version__"]
+__all__ = ["ClockError", "EventLog", "KeyHandle", "KmsRotation", "NotImplementedByFake", "RotationRecord",
+           "__version__"]
 
 if TYPE_CHECKING:
     from .core.clock import ClockError
     from .core.errors import NotImplementedByFake
-    from .fake import KeyHandle, KmsRotation
+    from .eventlog import EventLog
+    from .fake import KmsRotation
+    from .handles import KeyHandle, RotationRecord
 
 _LAZY = {
     "ClockError": ".core.clock",
     "NotImplementedByFake": ".core.errors",
-    "KeyHandle": ".fake",
+    "EventLog": ".eventlog",
+    "KeyHandle": ".handles",
     "KmsRotation": ".fake",
+    "RotationRecord": ".handles",
 }
 
 

@@ -7,7 +7,6 @@ the clock. It is usable without pytest too (`with KmsRotation() as kms: ...`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -16,42 +15,15 @@ from .core.clock import Clock
 from .core.config import Config
 from .core.engine import CallRecord, Engine
 from .core.errors import KMSError
-from .core.model import Key
+from .core.faults import Fault
 from .core.resolve import resolve_key
 from .core.state import Request
 from .environment import EnvironmentPatch
+from .eventlog import EventLog
+from .handles import KeyHandle
 from .sleep import SleepPatch
 
-
-@dataclass(frozen=True)
-class KeyHandle:
-    """A live view of one key of the fake: every attribute reads the current state."""
-
-    _fake: KmsRotation
-    arn: str
-
-    @property
-    def _key(self) -> Key:
-        key = self._fake.engine.state.keys.get(self.arn)
-        if key is None:
-            raise LookupError(f"key {self.arn} no longer exists in the fake (it was deleted)")
-        return key
-
-    @property
-    def key_id(self) -> str:
-        return self.arn.rsplit("/", 1)[1]
-
-    @property
-    def region(self) -> str:
-        return self.arn.split(":")[3]
-
-    @property
-    def state(self) -> str:
-        with self._fake.engine.lock:
-            return self._key.key_state
-
-    def __repr__(self) -> str:
-        return f"<KeyHandle {self.arn}>"
+_REAL_TIME_MODULES = ["_pytest.runner", "_pytest.timing", "_pytest.junitxml", "_pytest.terminal", "xdist"]
 
 
 class KmsRotation:
@@ -123,7 +95,8 @@ class KmsRotation:
     def _start_freezegun(self) -> None:
         import freezegun
 
-        self._freezer = freezegun.freeze_time(self.clock.now(), tick=False)
+        # pytest's own timing (durations, junit times) keeps reading real time.
+        self._freezer = freezegun.freeze_time(self.clock.now(), tick=False, ignore=_REAL_TIME_MODULES)
         self._frozen = self._freezer.start()
         self.clock.subscribe(self._follow_clock)
 
@@ -141,15 +114,68 @@ class KmsRotation:
                 key = resolve_key(self.engine.state, request, ref)
             except KMSError as error:
                 raise LookupError(f"no key {ref!r} in the fake: {error.message}") from None
-            return KeyHandle(self, key.arn)
+            return KeyHandle(self.engine, key.arn)
 
     @property
     def keys(self) -> list[KeyHandle]:
         with self.engine.lock:
-            return [KeyHandle(self, arn) for arn in self.engine.state.keys]
+            return [KeyHandle(self.engine, arn) for arn in self.engine.state.keys]
 
     def __iter__(self) -> Iterator[KeyHandle]:
         return iter(self.keys)
+
+    # -- time and events ---------------------------------------------------------------------
+
+    @property
+    def events(self) -> EventLog:
+        """CloudTrail records of every call and rotation, and EventBridge rotation events."""
+        with self.engine.lock:
+            return EventLog(self.engine.events)
+
+    def complete_rotations(self) -> int:
+        """Finish every on-demand rotation still in progress, now; returns how many there were."""
+        from .core.rotation import complete_on_demand_now
+
+        with self.engine.lock:
+            done = complete_on_demand_now(self.engine.state, self.clock.now())
+            self.engine.settle()
+            return done
+
+    # -- fault injection ---------------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        operation: str,
+        code: str,
+        message: str | None = None,
+        *,
+        times: int | None = 1,
+        key: str | None = None,
+        status: int | None = None,
+    ) -> Fault:
+        """Make the next `times` calls of `operation` (of `key`, if given) fail with AWS's `code`.
+
+        The error travels the wire like a real one, with AWS's HTTP status (500 for
+        KMSInternalException, 503 for DependencyTimeoutException, 400 otherwise), so botocore's
+        retry modes act on it. `times=None` fails every call until the test ends.
+        """
+        from .core.faults import DEFAULT_MESSAGES, STATUS
+        from .wire.interceptor import service_model
+
+        model = service_model()
+        if operation not in model.operation_names:
+            raise ValueError(f"inject_fault: {operation!r} is not a KMS operation; "
+                             f"did you mean one of {sorted(model.operation_names)}?")
+        codes = sorted({e.name for e in model.operation_model(operation).error_shapes} | set(STATUS))
+        if code not in codes:
+            raise ValueError(f"inject_fault: {operation} cannot fail with {code!r}; its errors are: {', '.join(codes)}")
+        if times is not None and (not isinstance(times, int) or times < 1):
+            raise ValueError(f"inject_fault: times must be a whole number >= 1 or None, got {times!r}")
+        key_arn = self.key(key).arn if key is not None else None
+        fault = Fault(operation, code, message if message is not None else DEFAULT_MESSAGES.get(code),
+                      status or STATUS.get(code, 400), times, key_arn)
+        with self.engine.lock:
+            return self.engine.faults.add(fault)
 
     @property
     def unimplemented_calls(self) -> list[str]:

@@ -1,17 +1,20 @@
-"""One fake KMS: state, the operation table and the call log, behind one lock."""
+"""One fake KMS: state, the operation table, the call log and the event log, behind one lock."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from . import events
 from .clock import Clock
+from .clockwork import settle
 from .config import Config
 from .errors import KMSError, NotImplementedByFake
-from .rotation import complete_due_rotations
+from .faults import Faults
+from .resolve import resolve_key
 from .state import Request, State
 
 Handler = Callable[[State, Request], dict[str, Any]]
@@ -27,7 +30,8 @@ class CallRecord:
     time: datetime
     response: Mapping[str, Any] | None = None
     error: KMSError | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    key_arn: str | None = None
+    injected: bool = False
 
     @property
     def ok(self) -> bool:
@@ -35,7 +39,6 @@ class CallRecord:
 
 
 def _operation_table() -> dict[str, Handler]:
-    # Imported here so `engine` stays importable on its own and the table is built once.
     from .operations import OPERATIONS
 
     return dict(OPERATIONS)
@@ -50,29 +53,77 @@ class Engine:
         self.state = State(self.config, self.clock)
         self.lock = threading.RLock()
         self.calls: list[CallRecord] = []
+        self.events: list[dict[str, Any]] = []
         self.unimplemented: list[str] = []
+        self.faults = Faults()
         self._operations = _operation_table()
+        self._rotations_logged = 0
+        # Time passing is observed at once, not at the next call: handles and events stay current.
+        self.clock.subscribe(lambda _now: self.settle())
 
     @property
     def operations(self) -> frozenset[str]:
         return frozenset(self._operations)
+
+    def settle(self) -> None:
+        """Let everything due by now happen (rotations, deletions, expiry) and log it."""
+        with self.lock:
+            settle(self.state, self.clock.now())
+            self._log_rotations()
 
     def handle(self, operation: str, params: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
         """Run one operation; raises `KMSError` for AWS's error answers."""
         handler = self._operations.get(operation)
         region = region or self.config.region
         with self.lock:
-            now = self.clock.now()
             if handler is None:
                 self.unimplemented.append(operation)
                 raise NotImplementedByFake(operation)
-            # Rotations that fell due while the clock moved land before this call observes state.
-            complete_due_rotations(self.state, now)
+            self.settle()
+            now = self.clock.now()
             request = Request(operation, params, region, self.config.account_id, now)
+            key_arn = self._key_arn(request)
+            injected = self.faults.take(operation, key_arn)
             try:
+                if injected is not None:
+                    raise injected
                 response = handler(self.state, request)
             except KMSError as error:
-                self.calls.append(CallRecord(operation, params, region, now, error=error))
+                self._record(CallRecord(operation, params, region, now, error=error, key_arn=key_arn,
+                                        injected=error is injected))
                 raise
-            self.calls.append(CallRecord(operation, params, region, now, response=response))
+            self._record(CallRecord(operation, params, region, now, response=response,
+                                    key_arn=key_arn or _arn_in(response)))
             return response
+
+    def _key_arn(self, request: Request) -> str | None:
+        ref = request.params.get("KeyId")
+        if not isinstance(ref, str):
+            return None
+        try:
+            return resolve_key(self.state, request, ref).arn
+        except KMSError:
+            return None
+
+    def _record(self, call: CallRecord) -> None:
+        self.calls.append(call)
+        self.events.append(
+            events.api_call(len(self.events), call.operation, call.params, call.region, self.config.account_id,
+                            call.time, call.response, call.error, call.key_arn)
+        )
+        self._log_rotations()
+
+    def _log_rotations(self) -> None:
+        rotations = self.state.rotations
+        while self._rotations_logged < len(rotations):
+            rotated = rotations[self._rotations_logged]
+            self._rotations_logged += 1
+            self.events.append(events.rotate_key_service_event(len(self.events), rotated))
+            self.events.append(events.rotation_eventbridge_event(len(self.events), rotated))
+
+
+def _arn_in(response: Mapping[str, Any]) -> str | None:
+    for value in (response.get("KeyId"), (response.get("KeyMetadata") or {}).get("Arn")):
+        if isinstance(value, str) and value.startswith("arn:"):
+            return value
+    return None

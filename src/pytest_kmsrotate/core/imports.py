@@ -1,14 +1,12 @@
 """Imported key material (Origin EXTERNAL): GetParametersForImport, ImportKeyMaterial,
 DeleteImportedKeyMaterial, and material expiry as the simulated clock passes ValidTo (spec §5).
 
-Import tokens live in a side book per `State` (a weak mapping, so a finished test's tokens go
-with its state). A token binds one key and expires 24 hours of simulated time after issue.
+Import tokens live in the state's import book. A token binds one key and expires 24 hours of
+simulated time after issue.
 """
 
 from __future__ import annotations
 
-import weakref
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +25,7 @@ from .model import (
     PENDING_MULTI_REGION_IMPORT_AND_ROTATION,
     PENDING_REPLICA_DELETION,
     PENDING_ROTATION,
+    ImportToken,
     Key,
     KeyMaterial,
 )
@@ -44,33 +43,6 @@ _TOKEN_PREFIX = b"kmsrotate-import-token-v1:"
 _PENDING = (PENDING_ROTATION, PENDING_MULTI_REGION_IMPORT_AND_ROTATION)
 # ImportKeyMaterial accepts HMAC material from the digest size up to the block size (MODEL docs).
 _HMAC_MAX = {"HMAC_224": 64, "HMAC_256": 64, "HMAC_384": 128, "HMAC_512": 128}
-
-
-@dataclass(frozen=True)
-class _Token:
-    key_arn: str
-    wrapping_spec: str
-    algorithm: str
-    valid_to: datetime
-
-
-@dataclass
-class _Book:
-    tokens: dict[bytes, _Token] = field(default_factory=dict)
-    # Earliest ValidTo of any imported material, so expire_materials is O(1) until then.
-    next_expiry: datetime | None = None
-    # Multi-Region primary's pending material id -> replica ARNs that still lack it.
-    awaiting_replicas: dict[str, set[str]] = field(default_factory=dict)
-
-
-_BOOKS: weakref.WeakKeyDictionary[State, _Book] = weakref.WeakKeyDictionary()
-
-
-def _book(state: State) -> _Book:
-    book = _BOOKS.get(state)
-    if book is None:
-        book = _BOOKS[state] = _Book()
-    return book
 
 
 # --- shared checks ---------------------------------------------------------------------------
@@ -94,7 +66,7 @@ def _permanent(material: KeyMaterial) -> bool:
 
 
 def _keys_sharing(state: State, key: Key) -> list[Key]:
-    return [k for k in state.keys.values() if k.lineage is key.lineage]
+    return [state.keys[arn] for arn in (key.lineage.primary_arn, *key.lineage.replica_arns) if arn in state.keys]
 
 
 # --- GetParametersForImport -----------------------------------------------------------------
@@ -112,7 +84,7 @@ def get_parameters_for_import(state: State, request: Request) -> dict[str, Any]:
     wrapping = crypto.wrapping_key(spec)
     token = _TOKEN_PREFIX + state.ids.token("import-token").encode()
     valid_to = request.now + TOKEN_LIFETIME
-    _book(state).tokens[token] = _Token(key.arn, spec, algorithm, valid_to)
+    state.imports.tokens[token] = ImportToken(key.arn, spec, algorithm, valid_to)
     return {
         "KeyId": key.arn,
         "ImportToken": token,
@@ -142,7 +114,7 @@ def _check_expiration(request: Request) -> tuple[str, datetime | None]:
 
 
 def _unwrap(state: State, request: Request, key: Key) -> bytes:
-    token = _book(state).tokens.get(request.params["ImportToken"])
+    token = state.imports.tokens.get(request.params["ImportToken"])
     if token is None or token.key_arn != key.arn:
         raise KMSError("InvalidImportTokenException", None)  # OBS: no message (spec §1, §5.6)
     if request.now >= token.valid_to:
@@ -225,7 +197,7 @@ def import_key_material(state: State, request: Request) -> dict[str, Any]:
     if p.get("KeyMaterialDescription") is not None:
         material.description = p["KeyMaterialDescription"]
     if valid_to is not None:
-        book = _book(state)
+        book = state.imports
         book.next_expiry = valid_to if book.next_expiry is None else min(book.next_expiry, valid_to)
     _restore_if_complete(key)
     return {"KeyId": key.arn, "KeyMaterialId": material_id}
@@ -251,7 +223,7 @@ def _import_new(key: Key, material_id: str, secret: bytes, description: str | No
             f"New key material (id: {material_id}) cannot be imported into KMS key {key.arn}, because another "
             f"key material (id: {pending.material_id}) is pending rotation."
         )
-    replicas = set(key.replica_arns)
+    replicas = set(key.lineage.replica_arns)
     material = KeyMaterial(
         material_id=material_id,
         secret=secret,
@@ -259,7 +231,7 @@ def _import_new(key: Key, material_id: str, secret: bytes, description: str | No
     )
     lineage.materials.append(material)
     if replicas:
-        _book(state).awaiting_replicas[material_id] = replicas
+        state.imports.awaiting_replicas[material_id] = replicas
     return material
 
 
@@ -278,11 +250,11 @@ def _import_existing(
         )
     if key.is_replica:
         key.has_imported = True
-        waiting = _book(state).awaiting_replicas.get(material_id)
+        waiting = state.imports.awaiting_replicas.get(material_id)
         if waiting is not None:
             waiting.discard(key.arn)
             if not waiting:
-                del _book(state).awaiting_replicas[material_id]
+                del state.imports.awaiting_replicas[material_id]
                 existing.state = PENDING_ROTATION
     return existing
 
@@ -321,7 +293,7 @@ def delete_imported_key_material(state: State, request: Request) -> dict[str, An
 
 
 def _delete_pending(state: State, key: Key, material: KeyMaterial) -> None:
-    book = _book(state)
+    book = state.imports
     if key.is_replica:
         # On a replica only that replica loses it: the primary waits for it again (spec §12).
         material.state = PENDING_MULTI_REGION_IMPORT_AND_ROTATION
@@ -348,8 +320,8 @@ def expire_materials(state: State, now: datetime) -> None:
     DeleteImportedKeyMaterial does (spec §5.7). Expired pending material is dropped (inferred:
     it can no longer be rotated in).
     """
-    book = _BOOKS.get(state)
-    if book is None or book.next_expiry is None or now < book.next_expiry:
+    book = state.imports
+    if book.next_expiry is None or now < book.next_expiry:
         return
     next_expiry: datetime | None = None
     seen: dict[int, bool] = {}

@@ -5,25 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
 from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key, check_key_spec_region
+from .materials import new_material
 from .model import (
-    CURRENT,
     DISABLED,
     ENABLED,
     PENDING_DELETION,
     PENDING_IMPORT,
     Key,
-    KeyMaterial,
     Lineage,
 )
 from .paging import page
 from .resolve import resolve_key
+from .rotation import resume_rotation
+from .schedule import KEY_DELETION
 from .state import Request, State
 from .tags import checked_tags
 
@@ -47,18 +47,6 @@ def default_policy(account: str) -> str:
             ],
         },
         indent=2,
-    )
-
-
-def new_material(
-    state: State, *, secret: bytes | None = None, material_state: str = CURRENT, **fields: Any
-) -> KeyMaterial:
-    """A fresh material (CURRENT unless told); the secret is drawn once here, never per call."""
-    return KeyMaterial(
-        material_id=state.ids.material_id(),
-        secret=secret if secret is not None else secrets.token_bytes(32),
-        state=material_state,
-        **fields,
     )
 
 
@@ -119,16 +107,13 @@ def _region_of(arn: str) -> str:
 
 
 def multi_region_configuration(key: Key) -> dict[str, Any]:
-    primary = key.primary_arn or key.arn
+    # Primary and replicas alike list every replica (OBS stackd multi_region.json).
+    primary = key.lineage.primary_arn
     return {
         "MultiRegionKeyType": "REPLICA" if key.is_replica else "PRIMARY",
         "PrimaryKey": {"Arn": primary, "Region": _region_of(primary)},
-        "ReplicaKeys": [{"Arn": arn, "Region": _region_of(arn)} for arn in replicas_of(key)],
+        "ReplicaKeys": [{"Arn": arn, "Region": _region_of(arn)} for arn in key.lineage.replica_arns],
     }
-
-
-def replicas_of(key: Key) -> list[str]:
-    return list(key.replica_arns) if not key.is_replica else []
 
 
 # Custom key stores are not modelled: any well-formed store ID is taken as an existing,
@@ -159,12 +144,13 @@ def new_key(
     """Create and store a key in the caller's account and region (no checks: callers decide)."""
     key_id = state.ids.multi_region_key_id() if multi_region else state.ids.key_id()
     external = origin == "EXTERNAL"
-    lineage = Lineage()
+    arn = f"{request.arn_prefix()}:key/{key_id}"
+    lineage = Lineage(primary_arn=arn)
     if not external:
         lineage.materials.append(new_material(state))
     key = Key(
         key_id=key_id,
-        arn=f"{request.arn_prefix()}:key/{key_id}",
+        arn=arn,
         account=request.account,
         region=request.region,
         creation_date=request.now,
@@ -262,7 +248,10 @@ def enable_key(state: State, request: Request) -> dict[str, Any]:
     _require_not_pending_deletion(key)
     if key.key_state == PENDING_IMPORT:
         raise errors.invalid_state(f"{key.arn} is pending import.")
+    was_enabled = key.key_state == ENABLED
     key.key_state = ENABLED
+    if not was_enabled:
+        resume_rotation(state, key, request.now)
     return {}
 
 
@@ -294,6 +283,7 @@ def schedule_key_deletion(state: State, request: Request) -> dict[str, Any]:
     key.key_state = PENDING_DELETION
     key.deletion_date = request.now + timedelta(days=days)
     key.pending_window_days = days
+    state.schedule.add(key.deletion_date, KEY_DELETION, key.arn)
     return {
         "KeyId": key.arn,
         "DeletionDate": key.deletion_date,
@@ -311,6 +301,19 @@ def cancel_key_deletion(state: State, request: Request) -> dict[str, Any]:
     key.deletion_date = None
     key.pending_window_days = None
     return {"KeyId": key.arn}
+
+
+def delete_when_due(state: State, key: Key, when: datetime) -> None:
+    """The waiting period ended: the key and its aliases are gone for good (NotFoundException after)."""
+    if key.key_state != PENDING_DELETION or key.deletion_date != when:
+        return  # cancelled meanwhile
+    del state.keys[key.arn]
+    for name, alias in list(state.aliases.items()):
+        if alias.arn.split(":")[3] == key.region and alias.target_key_id == key.key_id \
+                and name[0] == key.account:
+            del state.aliases[name]
+    if key.is_replica:
+        key.lineage.replica_arns.remove(key.arn)
 
 
 def list_keys(state: State, request: Request) -> dict[str, Any]:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import timedelta
 from types import MappingProxyType
 
 from .keys import new_key
 from .model import Alias, Key
 from .resolve import alias_arn
+from .rotation import schedule_next_rotation
 from .state import Request, State
 
 PREFIX = "alias/aws/"
@@ -108,6 +110,11 @@ def aws_managed_lookup(state: State, request: Request, alias_name: str) -> Key |
         description=description(service),
         policy=managed_policy(request.account, request.region, service),
     )
+    # AWS managed keys rotate every year, whatever GetKeyRotationStatus reports (spec §3 rule 9).
+    key.lineage.rotation_enabled = True
+    key.lineage.rotation_period_days = 365
+    key.lineage.next_rotation_date = request.now + timedelta(days=365)
+    schedule_next_rotation(state, key)
     state.aliases[(request.account, request.region, alias_name)] = Alias(
         alias_name, alias_arn(request, alias_name), key.key_id, request.now, request.now
     )

@@ -54,6 +54,9 @@ class Lineage:
     """
 
     materials: list[KeyMaterial] = field(default_factory=list)
+    # The multi-Region family: who is primary now, and the replicas (empty for single-Region keys).
+    primary_arn: str = ""
+    replica_arns: list[str] = field(default_factory=list)
     rotation_enabled: bool = False
     rotation_period_days: int | None = None
     next_rotation_date: datetime | None = None
@@ -88,8 +91,6 @@ class Key:
     lineage: Lineage
     description: str = ""
     multi_region: bool = False
-    primary_arn: str | None = None  # set on replicas only
-    replica_arns: list[str] = field(default_factory=list)  # set on primaries only
     custom_key_store_id: str | None = None
     xks_key_id: str | None = None  # EXTERNAL_KEY_STORE keys: the key's ID in the external key manager
     deletion_date: datetime | None = None
@@ -101,7 +102,7 @@ class Key:
 
     @property
     def is_replica(self) -> bool:
-        return self.primary_arn is not None
+        return self.lineage.primary_arn != self.arn
 
     @property
     def is_aws_managed(self) -> bool:
@@ -110,6 +111,27 @@ class Key:
     @property
     def enabled(self) -> bool:
         return self.key_state == ENABLED
+
+
+@dataclass(frozen=True)
+class ImportToken:
+    """What GetParametersForImport handed out: valid for one key, one wrapping, 24 hours."""
+
+    key_arn: str
+    wrapping_spec: str
+    algorithm: str
+    valid_to: datetime
+
+
+@dataclass
+class ImportBook:
+    """Imported-material bookkeeping of one fake (spec §5)."""
+
+    tokens: dict[bytes, ImportToken] = field(default_factory=dict)
+    # Earliest ValidTo of any imported material, so expiry checks cost nothing until then.
+    next_expiry: datetime | None = None
+    # A multi-Region primary's pending material ID -> replica ARNs that still lack it.
+    awaiting_replicas: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

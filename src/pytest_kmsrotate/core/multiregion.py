@@ -85,12 +85,11 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
         lineage=key.lineage,
         description=p.get("Description", ""),  # not copied from the primary (OBS)
         multi_region=True,
-        primary_arn=key.arn,
         tags=tags,
         policy=p.get("Policy") or default_policy(key.account),
     )
     state.add_key(replica)
-    key.replica_arns.append(arn)
+    key.lineage.replica_arns.append(arn)
     metadata = key_metadata(replica)
     # AWS answers while the replica is still being created, before its material is there (§11).
     metadata.pop("CurrentKeyMaterialId", None)
@@ -110,15 +109,12 @@ def update_primary_region(state: State, request: Request) -> dict[str, Any]:
         return {}  # observed: a no-op success
     new_arn = f"arn:aws:kms:{region}:{key.account}:key/{key.key_id}"
     new_primary = state.keys.get(new_arn)
-    if new_primary is None or new_arn not in key.replica_arns:
+    lineage = key.lineage
+    if new_primary is None or new_arn not in lineage.replica_arns:
         raise errors.validation(f"{key.key_id} does not have a replica key in the specified Region.")
-    # The lineage is already shared, so rotation status and NextRotationDate carry over (§12).
-    replicas = [key.arn if arn == new_arn else arn for arn in key.replica_arns]
-    new_primary.primary_arn = None
-    new_primary.replica_arns = replicas
-    key.replica_arns = []
-    for arn in replicas:
-        state.keys[arn].primary_arn = new_arn
+    # The lineage is shared, so rotation status and NextRotationDate carry over (§12).
+    lineage.replica_arns = [key.arn if arn == new_arn else arn for arn in lineage.replica_arns]
+    lineage.primary_arn = new_arn
     return {}
 
 

@@ -1,20 +1,19 @@
 """The five rotation operations, the rotation primitive and the rotation schedule.
 
 `complete_rotation` is the only place a key's material rotates: the API operations, the
-schedule (`complete_due_rotations`) and any later feature (events, time travel) go through it.
+schedule (`clockwork.run_due`) and the pytest helpers go through it.
 Checks in every operation run in AWS's order where it was observed (spec §4, §7, §8, §14.7);
 where it was not, the order chosen is marked `# inferred`.
 """
 
 from __future__ import annotations
 
-import weakref
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
-from .keys import new_material
+from .events import Rotated
+from .materials import new_material
 from .model import (
     AUTOMATIC,
     CREATING,
@@ -33,6 +32,7 @@ from .model import (
 )
 from .paging import page
 from .resolve import resolve_key
+from .schedule import AUTOMATIC_ROTATION, ON_DEMAND_COMPLETION
 from .state import Request, State
 
 DEFAULT_PERIOD_DAYS = 365  # spec §2 [MODEL]
@@ -75,69 +75,70 @@ def complete_rotation(state: State, key: Key, when: datetime, rotation_type: str
     material.state = CURRENT
     material.rotation_date = when
     material.rotation_type = rotation_type
+    state.rotations.append(
+        Rotated(key.arn, key.key_id, key.account, key.region, key.origin, rotation_type,
+                previous.material_id if previous is not None else None, material.material_id, when)
+    )
     return material
 
 
 # -- the schedule ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Sweep:
-    """What the previous sweep saw: when it ran, and which rotating keys were not Enabled.
-
-    Key states only change inside operations, and a sweep runs before every operation, so a
-    key that is Enabled now but was not at the previous sweep was enabled by the operation
-    that ran at that sweep's time. That is the instant a missed rotation happens (spec §3.6).
-    """
-
-    time: datetime | None = None
-    paused: set[str] = field(default_factory=set)
+def schedule_next_rotation(state: State, key: Key) -> None:
+    lineage = key.lineage
+    if lineage.rotation_enabled and lineage.next_rotation_date is not None:
+        state.schedule.add(lineage.next_rotation_date, AUTOMATIC_ROTATION, lineage.primary_arn)
 
 
-_sweeps: weakref.WeakKeyDictionary[State, _Sweep] = weakref.WeakKeyDictionary()
+def rotate_automatically(state: State, key: Key, when: datetime) -> None:
+    """An automatic rotation at `when`, and the next one a period later (spec §3.8)."""
+    complete_rotation(state, key, when, AUTOMATIC)
+    key.lineage.next_rotation_date = when + timedelta(days=_period(key))
+    schedule_next_rotation(state, key)
 
 
-def complete_due_rotations(state: State, now: datetime) -> None:
-    """Complete every rotation due at or before `now`, each at its own instant, oldest first."""
-    sweep = _sweeps.setdefault(state, _Sweep())
-    paused: set[str] = set()
+def resume_rotation(state: State, key: Key, now: datetime) -> None:
+    """EnableKey: a rotation missed while the key was not Enabled happens now (spec §3.6, INF)."""
+    lineage = key.lineage
+    if key.is_replica or not lineage.rotation_enabled or lineage.next_rotation_date is None:
+        return
+    if lineage.next_rotation_date <= now:
+        rotate_automatically(state, key, now)
+    else:
+        schedule_next_rotation(state, key)
+
+
+def scheduled_rotation(state: State, key: Key, when: datetime) -> None:
+    """A schedule entry came due; it runs only if the plan it was made for still holds."""
+    lineage = key.lineage
+    if not lineage.rotation_enabled or lineage.next_rotation_date != when:
+        return  # disabled, or re-planned by a new period
+    primary = state.keys.get(lineage.primary_arn)
+    if primary is None or primary.key_state != ENABLED:
+        return  # Disabled and PendingDeletion keys do not rotate; EnableKey resumes (§3.6, §3.7)
+    rotate_automatically(state, primary, when)
+
+
+def finish_on_demand(state: State, key: Key, when: datetime) -> None:
+    """A delayed on-demand rotation completes, whatever the key state became meanwhile (§4)."""
+    lineage = key.lineage
+    if lineage.on_demand_started is None or lineage.on_demand_started + state.config.on_demand_delay != when:
+        return
+    lineage.on_demand_started = None
+    complete_rotation(state, state.keys.get(lineage.primary_arn, key), when, ON_DEMAND)
+
+
+def complete_on_demand_now(state: State, now: datetime) -> int:
+    """Finish every on-demand rotation still in progress at `now`; returns how many."""
+    done = 0
     for key in list(state.keys.values()):
         lineage = key.lineage
-        if key.is_replica or (not lineage.rotation_enabled and lineage.on_demand_started is None):
-            continue
-        resumed_at = sweep.time if key.arn in sweep.paused else None
-        _catch_up(state, key, now, resumed_at)
-        if lineage.rotation_enabled and key.key_state != ENABLED:
-            paused.add(key.arn)
-    sweep.time = now
-    sweep.paused = paused
-
-
-def _catch_up(state: State, key: Key, now: datetime, resumed_at: datetime | None) -> None:
-    lineage = key.lineage
-    while True:
-        due: list[tuple[datetime, int, str]] = []
-        if lineage.on_demand_started is not None:
-            # An on-demand rotation completes whatever the key state became meanwhile (spec §4).
-            done = lineage.on_demand_started + state.config.on_demand_delay
-            if done <= now:
-                due.append((done, 0, ON_DEMAND))
-        if lineage.rotation_enabled and key.key_state == ENABLED and lineage.next_rotation_date is not None:
-            when = lineage.next_rotation_date
-            if resumed_at is not None and when < resumed_at:
-                # Missed while disabled: rotate on re-enable, restart the schedule (spec §3.6, INF).
-                when = resumed_at
-            if when <= now:
-                due.append((when, 1, AUTOMATIC))
-        if not due:
-            return
-        when, _, rotation_type = min(due)
-        if rotation_type == ON_DEMAND:
+        if lineage.on_demand_started is not None and not key.is_replica:
             lineage.on_demand_started = None
-            complete_rotation(state, key, when, ON_DEMAND)
-        else:
-            complete_rotation(state, key, when, AUTOMATIC)
-            lineage.next_rotation_date = when + timedelta(days=_period(key))
+            complete_rotation(state, key, now, ON_DEMAND)
+            done += 1
+    return done
 
 
 def _period(key: Key) -> int:
@@ -224,7 +225,9 @@ def enable_key_rotation(state: State, request: Request) -> dict[str, Any]:
         # Spec §3.2: a new period restarts the schedule from this call.
         lineage.rotation_period_days = period
         lineage.next_rotation_date = request.now + timedelta(days=period)
-    # Spec §3.3: the same or an omitted period on an enabled key changes nothing.
+    else:
+        return {}  # Spec §3.3: the same or an omitted period on an enabled key changes nothing.
+    schedule_next_rotation(state, key)
     return {}
 
 
@@ -302,6 +305,7 @@ def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
     lineage.on_demand_used += 1
     if state.config.on_demand_delay:
         lineage.on_demand_started = request.now
+        state.schedule.add(request.now + state.config.on_demand_delay, ON_DEMAND_COMPLETION, key.arn)
     else:
         complete_rotation(state, key, request.now, ON_DEMAND)
     return response

@@ -9,8 +9,10 @@ from typing import Any
 
 from .clock import Clock
 from .config import Config
+from .events import Rotated
 from .ids import IdFactory
-from .model import Alias, Key
+from .model import Alias, ImportBook, Key
+from .schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class State:
         self.ids = IdFactory(config.seed)
         self.keys: dict[str, Key] = {}  # by key ARN
         self.aliases: dict[tuple[str, str, str], Alias] = {}  # by (account, region, alias name)
+        self.schedule = Schedule()  # timed work: automatic and delayed rotations, deletions
+        self.imports = ImportBook()
+        self.rotations: list[Rotated] = []  # every completed rotation, in order, for the event log
 
     def add_key(self, key: Key) -> None:
         self.keys[key.arn] = key

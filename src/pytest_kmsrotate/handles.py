@@ -1,0 +1,109 @@
+"""Read-only views a test uses to look at the fake: key handles and rotation records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .core.model import Key
+
+if TYPE_CHECKING:
+    from .core.engine import Engine
+
+
+@dataclass(frozen=True)
+class RotationRecord:
+    """One completed rotation of a key: how, when, and the material it made current."""
+
+    type: str  # "AUTOMATIC" or "ON_DEMAND"
+    date: datetime
+    material_id: str
+
+
+@dataclass(frozen=True)
+class KeyHandle:
+    """A live view of one key: every attribute reads the fake's state at the moment it is read."""
+
+    engine: Engine
+    arn: str
+
+    def _key(self) -> Key:
+        key = self.engine.state.keys.get(self.arn)
+        if key is None:
+            raise LookupError(f"key {self.arn} no longer exists in the fake: its deletion completed")
+        return key
+
+    @property
+    def key_id(self) -> str:
+        return self.arn.rsplit("/", 1)[1]
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+    @property
+    def exists(self) -> bool:
+        with self.engine.lock:
+            return self.arn in self.engine.state.keys
+
+    @property
+    def state(self) -> str:
+        """The KeyState: Enabled, Disabled, PendingDeletion, PendingImport, ..."""
+        with self.engine.lock:
+            return self._key().key_state
+
+    @property
+    def rotation_enabled(self) -> bool:
+        with self.engine.lock:
+            return self._key().lineage.rotation_enabled
+
+    @property
+    def rotation_period_days(self) -> int | None:
+        with self.engine.lock:
+            return self._key().lineage.rotation_period_days
+
+    @property
+    def next_rotation_date(self) -> datetime | None:
+        with self.engine.lock:
+            return self._key().lineage.next_rotation_date
+
+    @property
+    def rotations(self) -> list[RotationRecord]:
+        """Completed rotations, oldest first (what ListKeyRotations lists)."""
+        with self.engine.lock:
+            return [
+                RotationRecord(m.rotation_type, m.rotation_date, m.material_id)
+                for m in self._key().lineage.materials
+                if m.rotation_type is not None and m.rotation_date is not None
+            ]
+
+    @property
+    def current_material_id(self) -> str | None:
+        with self.engine.lock:
+            current = self._key().lineage.current()
+            return current.material_id if current is not None else None
+
+    @property
+    def material_ids(self) -> list[str]:
+        """Every KeyMaterialId the key has held, oldest first."""
+        with self.engine.lock:
+            return [m.material_id for m in self._key().lineage.materials]
+
+    @property
+    def on_demand_rotations_used(self) -> int:
+        with self.engine.lock:
+            return self._key().lineage.on_demand_used
+
+    @property
+    def on_demand_rotations_remaining(self) -> int:
+        with self.engine.lock:
+            return max(0, self.engine.config.on_demand_limit - self._key().lineage.on_demand_used)
+
+    @property
+    def on_demand_rotation_in_progress(self) -> bool:
+        with self.engine.lock:
+            return self._key().lineage.on_demand_started is not None
+
+    def __repr__(self) -> str:
+        return f"<KeyHandle {self.arn}>"
