@@ -43,7 +43,8 @@ class RotationMachine(RuleBasedStateMachine):
         self.fake.stop()
 
     def now(self) -> datetime:
-        return self.fake.clock.now()
+        now = self.fake.clock.now()  # AWS keeps milliseconds; so does the fake
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     def settle(self) -> None:
         """Apply due automatic rotations to the model, as the fake does before each call."""

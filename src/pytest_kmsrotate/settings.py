@@ -53,7 +53,7 @@ def parse_delay(value: Any, name: str) -> timedelta:
             raise SettingsError(f"{name} must be seconds or a timedelta, got {value!r}") from None
     if seconds < 0:
         raise SettingsError(f"{name} must not be negative, got {value!r}")
-    return timedelta(seconds=seconds)
+    return timedelta(milliseconds=round(seconds * 1000))  # AWS's times have millisecond precision
 
 
 def parse_start(value: Any, name: str) -> datetime:

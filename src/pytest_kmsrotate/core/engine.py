@@ -32,6 +32,7 @@ class CallRecord:
     error: KMSError | None = None
     key_arn: str | None = None
     injected: bool = False
+    account: str = ""
 
     @property
     def ok(self) -> bool:
@@ -53,11 +54,15 @@ class Engine:
         self.state = State(self.config, self.clock)
         self.lock = threading.RLock()
         self.calls: list[CallRecord] = []
-        self.events: list[dict[str, Any]] = []
+        # Calls and completed rotations in the order they happened; CloudTrail and EventBridge
+        # records are built from it only when a test reads them, never on the hot path.
+        self._log: list[CallRecord | events.Rotated] = []
+        self._built: list[dict[str, Any]] = []
         self.unimplemented: list[str] = []
         self.faults = Faults()
         self._operations = _operation_table()
         self._rotations_logged = 0
+        self._events_built = 0
         # Time passing is observed at once, not at the next call: handles and events stay current.
         self.clock.subscribe(lambda _now: self.settle())
 
@@ -68,8 +73,11 @@ class Engine:
     def settle(self) -> None:
         """Let everything due by now happen (rotations, deletions, expiry) and log it."""
         with self.lock:
-            settle(self.state, self.clock.now())
-            self._log_rotations()
+            self._settle_to(aws_now(self.clock))
+
+    def _settle_to(self, now: datetime) -> None:
+        settle(self.state, now)
+        self._log_rotations()
 
     def handle(self, operation: str, params: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
         """Run one operation; raises `KMSError` for AWS's error answers."""
@@ -79,21 +87,23 @@ class Engine:
             if handler is None:
                 self.unimplemented.append(operation)
                 raise NotImplementedByFake(operation)
-            self.settle()
-            now = self.clock.now()
+            # One reading of the clock per call: were it read again after settling, a move by
+            # another thread in between would answer at a time whose due work has not run yet.
+            now = aws_now(self.clock)
+            self._settle_to(now)
             request = Request(operation, params, region, self.config.account_id, now)
-            key_arn = self._key_arn(request)
-            injected = self.faults.take(operation, key_arn)
+            key_arn = self._key_arn(request) if self.faults else None
+            injected = self.faults.take(operation, key_arn) if self.faults else None
             try:
                 if injected is not None:
                     raise injected
                 response = handler(self.state, request)
             except KMSError as error:
                 self._record(CallRecord(operation, params, region, now, error=error, key_arn=key_arn,
-                                        injected=error is injected))
+                                        injected=error is injected, account=request.account))
                 raise
             self._record(CallRecord(operation, params, region, now, response=response,
-                                    key_arn=key_arn or _arn_in(response)))
+                                    key_arn=key_arn or _arn_in(response), account=request.account))
             return response
 
     def _key_arn(self, request: Request) -> str | None:
@@ -107,19 +117,46 @@ class Engine:
 
     def _record(self, call: CallRecord) -> None:
         self.calls.append(call)
-        self.events.append(
-            events.api_call(len(self.events), call.operation, call.params, call.region, self.config.account_id,
-                            call.time, call.response, call.error, call.key_arn)
-        )
+        self._log.append(call)
         self._log_rotations()
 
     def _log_rotations(self) -> None:
         rotations = self.state.rotations
-        while self._rotations_logged < len(rotations):
-            rotated = rotations[self._rotations_logged]
-            self._rotations_logged += 1
-            self.events.append(events.rotate_key_service_event(len(self.events), rotated))
-            self.events.append(events.rotation_eventbridge_event(len(self.events), rotated))
+        if self._rotations_logged < len(rotations):
+            self._log.extend(rotations[self._rotations_logged:])
+            self._rotations_logged = len(rotations)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """CloudTrail records of every call and rotation, and EventBridge rotation events, in order."""
+        with self.lock:
+            for entry in self._log[self._events_built:]:
+                n = len(self._built)
+                if isinstance(entry, CallRecord):
+                    self._built.append(events.api_call(
+                        n, entry.operation, entry.params, entry.region, self.config.account_id, entry.time,
+                        entry.response, entry.error, entry.key_arn or _arn_of(entry)))
+                else:
+                    self._built.append(events.rotate_key_service_event(n, entry))
+                    self._built.append(events.rotation_eventbridge_event(n + 1, entry))
+            self._events_built = len(self._log)
+            return list(self._built)
+
+
+def aws_now(clock: Clock) -> datetime:
+    """The clock's time at AWS's precision: KMS keeps and returns milliseconds."""
+    now = clock.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _arn_of(call: CallRecord) -> str | None:
+    """The key a call was about, as CloudTrail names it: the key ARN."""
+    ref = call.params.get("KeyId")
+    if isinstance(ref, str) and ref.startswith("arn:") and ":key/" in ref:
+        return ref
+    if isinstance(ref, str) and "/" not in ref and ":" not in ref:
+        return f"arn:aws:kms:{call.region}:{call.account}:key/{ref}"
+    return None
 
 
 def _arn_in(response: Mapping[str, Any]) -> str | None:

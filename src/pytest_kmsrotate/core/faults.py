@@ -9,7 +9,7 @@ from .errors import KMSError
 
 # The HTTP status AWS sends with each error botocore's retry modes care about; 400 otherwise.
 STATUS = {
-    "KMSInternalException": 500,
+    "KMSInternalException": 400,
     "DependencyTimeoutException": 503,
     "ThrottlingException": 400,
 }
@@ -57,6 +57,9 @@ class Faults:
             fault.fired += 1
             return fault.error()
         return None
+
+    def __bool__(self) -> bool:
+        return bool(self._faults)
 
     def __iter__(self) -> Iterator[Fault]:
         return iter(list(self._faults))

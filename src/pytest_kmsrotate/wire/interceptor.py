@@ -16,9 +16,9 @@ The wrapper answers two events for the `kms` service only:
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
-import uuid
 from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
@@ -43,6 +43,15 @@ _FAKE_CREDENTIALS = Credentials("AKIAKMSROTATEFAKE000", "pytest-kmsrotate-fake-s
 _lock = threading.Lock()
 _active: list[Interceptor] = []
 _original_emit: Callable[..., Any] | None = None
+
+
+# Request IDs are unique within a run and cheap: a counter, not uuid4 on every call.
+_request_ids = itertools.count(1)
+
+
+@functools.lru_cache(maxsize=64)
+def _http_date(epoch_seconds: int) -> str:
+    return formatdate(epoch_seconds, usegmt=True)
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,6 +93,7 @@ class Interceptor:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._id_suffix = "0000-4000-8000-" + engine.state.ids.token("request-ids")[:12]
 
     def start(self) -> None:
         global _original_emit
@@ -111,10 +121,10 @@ class Interceptor:
             op_model = None
         status, body = self._dispatch(operation, op_model, request)
         headers = {
-            "x-amzn-RequestId": str(uuid.uuid4()),
+            "x-amzn-RequestId": f"{next(_request_ids):08x}-{self._id_suffix}",
             "Content-Type": "application/x-amz-json-1.1",
             "Content-Length": str(len(body)),
-            "Date": formatdate(usegmt=True),
+            "Date": _http_date(int(self.engine.clock.now().timestamp())),
         }
         return AWSResponse(request.url, status, headers, _RawBody(body))
 
