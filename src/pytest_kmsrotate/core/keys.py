@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -30,6 +31,7 @@ from .tags import checked_tags
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 
 
+@functools.lru_cache(maxsize=32)  # pretty-printing JSON is slow and the text never changes per account
 def default_policy(account: str) -> str:
     """The key policy AWS attaches when CreateKey gets none (the "default key policy")."""
     return json.dumps(

@@ -9,6 +9,7 @@ answer with a key. `aws_managed_lookup` is the hook for `resolve_key(alias_looku
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import timedelta
@@ -55,6 +56,7 @@ def description(service: str) -> str:
     return f"Default key that protects my {words} when no other key is defined"
 
 
+@functools.lru_cache(maxsize=256)
 def managed_policy(account: str, region: str, service: str) -> str:
     # Shape of AWS's "auto-<service>-N" policies; the exact statements differ per service (inferred).
     return json.dumps(

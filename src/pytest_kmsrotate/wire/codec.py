@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -94,36 +95,59 @@ def _decode_value(shape: Shape, value: Any) -> Any:
 def encode(shape: Shape | None, data: Mapping[str, Any]) -> bytes:
     if shape is None:
         return b"{}"
-    return json.dumps(_encode_structure(shape, data), separators=(",", ":")).encode()
+    return json.dumps(_encoder(shape)(data), separators=(",", ":")).encode()
 
 
-def _encode_structure(shape: Shape, data: Mapping[str, Any]) -> dict[str, Any]:
-    members = shape.members
-    out: dict[str, Any] = {}
-    for name, value in data.items():
-        if value is None:
-            continue
-        member = members.get(name)
-        if member is None:
-            # A response field the model does not have would be a bug in the fake; fail loudly.
-            raise KeyError(f"{shape.name} has no member {name!r}")
-        out[name] = _encode_value(member, value)
-    return out
+Convert = Callable[[Any], Any]
 
 
-def _encode_value(shape: Shape, value: Any) -> Any:
+def _same(value: Any) -> Any:
+    return value
+
+
+def _blob(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _timestamp(value: datetime) -> float:
+    return round(value.timestamp(), 3)
+
+
+@functools.cache
+def _encoder(shape: Shape) -> Convert:
+    """A converter to JSON-ready values for one output shape, built once per shape.
+
+    Responses are encoded on every call, so the shape walk is compiled into closures instead
+    of being re-dispatched on each value.
+    """
     kind = shape.type_name
     if kind == "structure":
-        return _encode_structure(shape, value)
+        members = frozenset(shape.members)
+        converters = {name: c for name, member in shape.members.items() if (c := _encoder(member)) is not _same}
+        shape_name = shape.name
+
+        def structure(data: Mapping[str, Any]) -> dict[str, Any]:
+            if not members.issuperset(data):
+                # A response field the model does not have would be a bug in the fake; fail loudly.
+                raise KeyError(f"{shape_name} has no member(s) {sorted(set(data) - members)}")
+            out = {name: value for name, value in data.items() if value is not None}
+            for name, convert in converters.items():
+                if name in out:
+                    out[name] = convert(out[name])
+            return out
+
+        return structure
     if kind == "list":
-        return [_encode_value(shape.member, v) for v in value]
+        item = _encoder(shape.member)
+        return _same if item is _same else (lambda values: [item(v) for v in values])
     if kind == "map":
-        return {k: _encode_value(shape.value, v) for k, v in value.items()}
+        entry = _encoder(shape.value)
+        return _same if entry is _same else (lambda values: {k: entry(v) for k, v in values.items()})
     if kind == "blob":
-        return base64.b64encode(value).decode()
+        return _blob
     if kind == "timestamp":
-        return round(value.timestamp(), 3)
-    return value
+        return _timestamp
+    return _same
 
 
 def encode_error(code: str, message: str | None) -> bytes:
