@@ -172,12 +172,11 @@ def test_get_public_key_of_a_symmetric_key_is_unsupported(kms: Any, symmetric_ke
 def test_creating_an_rsa_key_makes_no_key_pair_until_first_use(kms: Any, kms_rotation: Any) -> None:
     key = kms.create_key(KeySpec="RSA_4096", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
     material = kms_rotation.engine.state.keys[key["Arn"]].lineage.current()
-    assert getattr(material, "_kmsrotate_private_key", None) is None
+    assert material.derived is None
     kms.get_public_key(KeyId=key["KeyId"])
-    first = getattr(material, "_kmsrotate_private_key", None)
-    assert first is not None
+    first = material.derived["private_key"]
     kms.sign(KeyId=key["KeyId"], Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")
-    assert getattr(material, "_kmsrotate_private_key", None) is first
+    assert material.derived["private_key"] is first
 
 
 @pytest.mark.parametrize(

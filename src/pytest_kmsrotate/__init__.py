@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = ["ClockError", "EventLog", "KeyHandle", "KmsRotation", "NotImplementedByFake", "RotationRecord",
-           "__version__"]
+           "SeedingError", "__version__"]
 
 if TYPE_CHECKING:
     from .core.clock import ClockError
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .eventlog import EventLog
     from .fake import KmsRotation
     from .handles import KeyHandle, RotationRecord
+    from .seeding import SeedingError
 
 _LAZY = {
     "ClockError": ".core.clock",
@@ -22,6 +23,7 @@ _LAZY = {
     "KeyHandle": ".handles",
     "KmsRotation": ".fake",
     "RotationRecord": ".handles",
+    "SeedingError": ".seeding",
 }
 
 

@@ -6,8 +6,7 @@ the clock. It is usable without pytest too (`with KmsRotation() as kms: ...`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -20,23 +19,37 @@ from .core.resolve import resolve_key
 from .core.state import Request
 from .environment import EnvironmentPatch
 from .eventlog import EventLog
+from .freezing import FreezePatch
 from .handles import KeyHandle
 from .sleep import SleepPatch
 
-_REAL_TIME_MODULES = ["_pytest.runner", "_pytest.timing", "_pytest.junitxml", "_pytest.terminal", "xdist"]
+# Fakes started and not yet stopped, oldest first: the fixture stops any a test left running.
+RUNNING: list[KmsRotation] = []
+
 
 
 class KmsRotation:
     """A fake AWS KMS for one test: start it, point code at AWS as usual, inspect, stop it."""
 
-    def __init__(self, config: Config | None = None, *, freeze_time: bool = True, patch_sleep: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        freeze_time: bool = True,
+        patch_sleep: bool = True,
+        keys: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        from .seeding import build, earliest, parse_keys
+
         self.config = config or Config()
-        self.engine = Engine(self.config)
+        # Seeded history lies before the start: the clock starts at the oldest key and runs to the start.
+        seeds = parse_keys(keys, self.config)
+        self.engine = Engine(self.config, Clock(earliest(seeds, self.config.start)))
+        self._seeded = build(self.engine, seeds, self.config.start)
         self._freeze = freeze_time
         self._patch_sleep = patch_sleep
         self._sleep: SleepPatch | None = None
-        self._freezer: Any = None
-        self._frozen: Any = None
+        self._freezing: FreezePatch | None = None
         self._interceptor: Any = None
         self._environment = EnvironmentPatch(self.config.region)
 
@@ -59,29 +72,31 @@ class KmsRotation:
         self._environment.apply()
         try:
             if self._freeze:
-                self._start_freezegun()
+                self._freezing = FreezePatch(self.clock)
+                self._freezing.install()
             if self._patch_sleep:
                 self._sleep = SleepPatch(self.clock)
                 self._sleep.install()
             self._interceptor = Interceptor(self.engine)
             self._interceptor.start()
+            RUNNING.append(self)
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
+        if self in RUNNING:
+            RUNNING.remove(self)
         if self._interceptor is not None:
             self._interceptor.stop()
             self._interceptor = None
         if self._sleep is not None:
             self._sleep.uninstall()
             self._sleep = None
-        if self._freezer is not None:
-            self.clock.unsubscribe(self._follow_clock)
-            self._freezer.stop()
-            self._freezer = None
-            self._frozen = None
+        if self._freezing is not None:
+            self._freezing.uninstall()
+            self._freezing = None
         self._environment.restore()
 
     def __enter__(self) -> KmsRotation:
@@ -92,22 +107,18 @@ class KmsRotation:
     ) -> None:
         self.stop()
 
-    def _start_freezegun(self) -> None:
-        import freezegun
-
-        # pytest's own timing (durations, junit times) keeps reading real time.
-        self._freezer = freezegun.freeze_time(self.clock.now(), tick=False, ignore=_REAL_TIME_MODULES)
-        self._frozen = self._freezer.start()
-        self.clock.subscribe(self._follow_clock)
-
-    def _follow_clock(self, now: datetime) -> None:
-        if self._frozen is not None:
-            self._frozen.move_to(now)
-
     # -- keys --------------------------------------------------------------------------------
 
-    def key(self, ref: str, *, region: str | None = None) -> KeyHandle:
-        """The key a key ID, key ARN, alias name or alias ARN names (in `region`, else the default)."""
+    def key(self, ref: str | KeyHandle, *, region: str | None = None) -> KeyHandle:
+        """The key a key ID, key ARN, alias name or alias ARN names.
+
+        An ARN says its own region; a key ID or alias name is looked up in `region`, else the
+        fake's default region.
+        """
+        if isinstance(ref, KeyHandle):
+            return ref
+        if region is None and ref.startswith("arn:") and ref.count(":") >= 5:
+            region = ref.split(":")[3]
         request = Request("DescribeKey", {}, region or self.config.region, self.config.account_id, self.clock.now())
         with self.engine.lock:
             try:
@@ -115,6 +126,22 @@ class KmsRotation:
             except KMSError as error:
                 raise LookupError(f"no key {ref!r} in the fake: {error.message}") from None
             return KeyHandle(self.engine, key.arn)
+
+    def create_key(self, **fields: Any) -> KeyHandle:
+        """Create a key now, described by `@pytest.mark.kms_keys`'s fields (all but `created`).
+
+        It is built through the fake's own operations, so AWS's rules apply; its calls are not
+        listed in `calls`. `on_demand_rotations=n` gives it n on-demand rotations dated now.
+        Raises `SeedingError` naming the field when the fields cannot describe a KMS key.
+        """
+        from .seeding import create_key
+
+        return create_key(self.engine, fields)
+
+    @property
+    def seeded_keys(self) -> list[KeyHandle]:
+        """The keys the `keys=` argument (the `kms_keys` markers) seeded, in the order given."""
+        return list(self._seeded)
 
     @property
     def keys(self) -> list[KeyHandle]:
@@ -159,18 +186,20 @@ class KmsRotation:
         KMSInternalException, 503 for DependencyTimeoutException, 400 otherwise), so botocore's
         retry modes act on it. `times=None` fails every call until the test ends.
         """
+        from .assertions import check_operation
         from .core.faults import DEFAULT_MESSAGES, STATUS
         from .wire.interceptor import service_model
 
-        model = service_model()
-        if operation not in model.operation_names:
-            raise ValueError(f"inject_fault: {operation!r} is not a KMS operation; "
-                             f"did you mean one of {sorted(model.operation_names)}?")
-        codes = sorted({e.name for e in model.operation_model(operation).error_shapes} | set(STATUS))
+        check_operation("inject_fault", operation)
+        op_model = service_model().operation_model(operation)
+        codes = sorted({e.name for e in op_model.error_shapes} | set(STATUS))
         if code not in codes:
             raise ValueError(f"inject_fault: {operation} cannot fail with {code!r}; its errors are: {', '.join(codes)}")
-        if times is not None and (not isinstance(times, int) or times < 1):
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
             raise ValueError(f"inject_fault: times must be a whole number >= 1 or None, got {times!r}")
+        if key is not None and "KeyId" not in op_model.input_shape.members:
+            # The fault would wait for a key this operation never names, and never fire.
+            raise ValueError(f"inject_fault: {operation} names no key, so key= cannot filter it")
         key_arn = self.key(key).arn if key is not None else None
         fault = Fault(operation, code, message if message is not None else DEFAULT_MESSAGES.get(code),
                       status or STATUS.get(code, 400), times, key_arn)
@@ -181,3 +210,54 @@ class KmsRotation:
     def unimplemented_calls(self) -> list[str]:
         with self.engine.lock:
             return list(self.engine.unimplemented)
+
+    # -- assertions (see assertions.py; each hides its frames so pytest points at the test) --
+
+    def assert_rotated(self, key: str | KeyHandle, *, times: int | None = None, type: str | None = None) -> None:
+        """Assert the key completed exactly `times` rotations (at least one if None), of `type` if given.
+
+        `key` is a handle, key ID, key ARN or alias; `type` is "AUTOMATIC" or "ON_DEMAND".
+        """
+        __tracebackhide__ = True
+        from .assertions import assert_rotated
+
+        assert_rotated(self.key(key), times=times, type=type)
+
+    def assert_not_rotated(self, key: str | KeyHandle, *, type: str | None = None) -> None:
+        """Assert the key completed no rotation (of `type`, if given)."""
+        __tracebackhide__ = True
+        from .assertions import assert_not_rotated
+
+        assert_not_rotated(self.key(key), type=type)
+
+    def assert_called(self, operation: str, *, times: int | None = None, key: str | KeyHandle | None = None) -> None:
+        """Assert `operation` was answered exactly `times` times (at least once if None), for `key` if given.
+
+        Failed calls, injected faults and each botocore retry count: AWS would have seen them all.
+        """
+        __tracebackhide__ = True
+        from .assertions import assert_called
+
+        assert_called(self, operation, times=times, key=key)
+
+    def assert_not_called(self, operation: str, *, key: str | KeyHandle | None = None) -> None:
+        """Assert `operation` was never answered (for `key`, if given)."""
+        __tracebackhide__ = True
+        from .assertions import assert_not_called
+
+        assert_not_called(self, operation, key=key)
+
+    def report(self) -> str:
+        """The text the failure report shows: clock, keys with their rotations, the last calls."""
+        from .report import render
+
+        return render(self)
+
+    def __repr__(self) -> str:
+        from .report import when
+
+        with self.engine.lock:
+            keys, calls = len(self.engine.state.keys), len(self.engine.calls)
+        running = "active" if self._interceptor is not None else "stopped"
+        return (f"<KmsRotation {running} {self.config.region} account {self.config.account_id} "
+                f"clock {when(self.clock.now())} UTC, {keys} keys, {calls} calls>")

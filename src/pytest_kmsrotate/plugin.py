@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 FIXTURE = "kms_rotation"
 MARKERS = ("kms_rotation", "kms_keys")
+# The fake a test used, so its failure report can show it; dropped after teardown.
+FAKE_KEY = pytest.StashKey["KmsRotation"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,6 +60,7 @@ def _marker_settings(node: pytest.Item) -> dict[str, Any]:
 def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
     from .core.config import Config
     from .fake import KmsRotation
+    from .seeding import SeedingError, marker_keys
 
     ini = {name: request.config.getini(settings.ini_name(name)) for name in settings.SETTING_NAMES}
     try:
@@ -65,7 +68,13 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
         config: Config = settings.to_config(values, seed=request.node.nodeid)
     except (settings.SettingsError, ValueError) as error:
         pytest.fail(f"pytest-kmsrotate: {error}", pytrace=False)
-    return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"])
+    # Farthest first (module, class, test), so keys are numbered as a reader meets them.
+    markers = reversed(list(request.node.iter_markers("kms_keys")))
+    try:
+        keys = marker_keys((marker.args, marker.kwargs) for marker in markers)
+        return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"], keys=keys)
+    except SeedingError as error:
+        pytest.fail(f"pytest-kmsrotate: @pytest.mark.kms_keys {error}", pytrace=False)
 
 
 @pytest.fixture
@@ -78,12 +87,26 @@ def kms_rotation(request: pytest.FixtureRequest) -> Iterator[KmsRotation]:
     simulated time (freezegun follows it); `kms_rotation.key(ref)` returns a key handle;
     `kms_rotation.calls` lists every call.
     """
+    from .fake import RUNNING
+
     fake = build_fake(request)
+    request.node.stash[FAKE_KEY] = fake  # for the failure report
+    already_running = list(RUNNING)
     fake.start()
     try:
         yield fake
     finally:
         fake.stop()
+        # A KmsRotation the test started itself and never stopped would patch every later test.
+        leaked = [other for other in RUNNING if other not in already_running]
+        for other in reversed(leaked):
+            other.stop()
+    if leaked:
+        pytest.fail(
+            f"pytest-kmsrotate: the test started {len(leaked)} KmsRotation(s) and never stopped them; "
+            "they were stopped at teardown. Use `with KmsRotation(): ...` so they stop even on errors.",
+            pytrace=False,
+        )
     missing = fake.unimplemented_calls
     if missing:
         pytest.fail(
@@ -92,3 +115,18 @@ def kms_rotation(request: pytest.FixtureRequest) -> Iterator[KmsRotation]:
             "if this test passed anyway, the code swallowed that error.",
             pytrace=False,
         )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    fake = item.stash.get(FAKE_KEY, None)
+    if fake is None:
+        return
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed:
+        from .report import render, section_title
+
+        report.sections.append((section_title(call.when), render(fake)))
+    if call.when == "teardown":
+        del item.stash[FAKE_KEY]  # a long session should not keep every test's fake alive

@@ -5,6 +5,12 @@ botocore's retry back-off would wait for real. While a fake is active, `time.sle
 the thread that started the fake, or from botocore's own retry loop in any thread, advances the
 simulated clock and returns at once. Other threads sleep for real: their sleeps overlap in
 time, and summing them into one shared clock would make time run faster the more threads wait.
+
+So, in a thread the test started itself: `time.sleep` really sleeps and the simulated clock
+stays where it is (move it with `kms_rotation.clock`), while a boto3 call that botocore retries
+still returns at once and its back-off shows on the clock. The patch replaces the `time.sleep`
+attribute: code that bound `from time import sleep` before the fake started keeps the real one.
+With `patch_sleep=False` every sleep, botocore's included, is real. See tests/test_time_threads.py.
 """
 
 from __future__ import annotations
@@ -22,28 +28,41 @@ def _called_from_botocore() -> bool:
     return str(caller.f_globals.get("__name__", "")).startswith("botocore.")
 
 
+# Active patches, innermost last. One wrapper serves them all, so fakes may stop in any order
+# and `time.sleep` is the real one again exactly when the last of them stops.
+_active: list[SleepPatch] = []
+_lock = threading.Lock()
+_real_sleep: Callable[..., None] | None = None
+
+
+def _sleep(seconds: float) -> None:
+    patch = _active[-1] if _active else None
+    if patch is not None and (threading.get_ident() == patch.owner or _called_from_botocore()):
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        patch.clock.advance(seconds=seconds)
+        return
+    (_real_sleep or time.sleep)(seconds)
+
+
 class SleepPatch:
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._owner = threading.get_ident()
-        self._previous: Callable[..., None] | None = None
+        self.clock = clock
+        self.owner = threading.get_ident()
 
     def install(self) -> None:
-        self._previous = time.sleep
-        previous = self._previous
-        clock, owner = self._clock, self._owner
-
-        def sleep(seconds: float) -> None:
-            if threading.get_ident() == owner or _called_from_botocore():
-                if seconds < 0:
-                    raise ValueError("sleep length must be non-negative")
-                clock.advance(seconds=seconds)
-                return
-            previous(seconds)
-
-        setattr(time, "sleep", sleep)  # noqa: B010 - assigning the attribute is the whole point
+        global _real_sleep
+        with _lock:
+            if not _active:
+                _real_sleep = time.sleep
+                setattr(time, "sleep", _sleep)  # noqa: B010 - assigning the attribute is the whole point
+            _active.append(self)
 
     def uninstall(self) -> None:
-        if self._previous is not None:
-            setattr(time, "sleep", self._previous)  # noqa: B010
-            self._previous = None
+        global _real_sleep
+        with _lock:
+            if self in _active:
+                _active.remove(self)
+            if not _active and _real_sleep is not None:
+                setattr(time, "sleep", _real_sleep)  # noqa: B010
+                _real_sleep = None

@@ -6,15 +6,18 @@ way time moved, and whichever operation looks first, the state is what AWS would
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from datetime import datetime
 
 from .imports import expire_materials
 from .keys import delete_when_due
-from .rotation import finish_on_demand, scheduled_rotation
+from .model import Key
+from .rotation import finish_on_demand, replan_family, scheduled_rotation
 from .schedule import AUTOMATIC_ROTATION, KEY_DELETION, ON_DEMAND_COMPLETION
 from .state import State
 
-_RUNNERS = {
+_RUNNERS: dict[str, Callable[[State, Key, datetime], None]] = {
     AUTOMATIC_ROTATION: scheduled_rotation,
     ON_DEMAND_COMPLETION: finish_on_demand,
     KEY_DELETION: delete_when_due,
@@ -23,10 +26,28 @@ _RUNNERS = {
 
 def settle(state: State, now: datetime) -> None:
     """Run every piece of timed work due at or before `now`, each at its own instant."""
+    next_due = state.schedule.next_due()
+    if next_due is not None and next_due <= now:
+        # A long jump allocates hundreds of thousands of acyclic objects (materials, records);
+        # the cyclic collector would rescan every survivor again and again, doubling the cost
+        # of the jump. Nothing here makes cycles, so collection waits until the jump is over.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            _run_due(state, now)
+        finally:
+            if collecting:
+                gc.enable()
+    expire_materials(state, now)
+
+
+def _run_due(state: State, now: datetime) -> None:
+    keys = state.keys
     for entry in state.schedule.due(now):
         # Material that expired before this entry's instant expires first.
         expire_materials(state, entry.when)
-        key = state.keys.get(entry.key_arn)
+        key = keys.get(entry.key_arn)
         if key is not None:
             _RUNNERS[entry.kind](state, key, entry.when)
-    expire_materials(state, now)
+            if entry.kind == KEY_DELETION and key.arn not in keys and key.is_replica:
+                replan_family(state, key)

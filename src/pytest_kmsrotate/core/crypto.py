@@ -22,6 +22,7 @@ import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -39,10 +40,17 @@ _NONCE = 12
 _TAG = 16
 _MATERIAL = 32
 
-# Attribute names for per-material caches: kept off the dataclass fields so the model stays plain data.
-_PRIVATE_ATTR = "_kmsrotate_private_key"
-_HMAC_ATTR = "_kmsrotate_hmac_key"
-_AEAD_ATTR = "_kmsrotate_aead"
+
+def _derived(material: KeyMaterial) -> dict[str, Any]:
+    if material.derived is None:
+        material.derived = {}
+    return material.derived
+
+
+# Keys of the per-material cache of objects derived from the secret.
+_PRIVATE_ATTR = "private_key"
+_HMAC_ATTR = "hmac_key"
+_AEAD_ATTR = "aead"
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "SHA_1": hashes.SHA1,
@@ -86,10 +94,10 @@ class SealedBlob:
 
 
 def _aead(material: KeyMaterial) -> AESGCM:
-    cached: AESGCM | None = getattr(material, _AEAD_ATTR, None)
+    cached: AESGCM | None = _derived(material).get(_AEAD_ATTR)
     if cached is None:
         cached = AESGCM(material.secret)
-        setattr(material, _AEAD_ATTR, cached)
+        _derived(material)[_AEAD_ATTR] = cached
     return cached
 
 
@@ -139,7 +147,7 @@ def private_key(material: KeyMaterial, key_spec: str, imported: bool = False) ->
     are derived from the material's 32-byte secret, which makes them deterministic per test.
     Imported keys: the secret is the PKCS #8 DER the caller imported.
     """
-    cached: PrivateKey | None = getattr(material, _PRIVATE_ATTR, None)
+    cached: PrivateKey | None = _derived(material).get(_PRIVATE_ATTR)
     if cached is not None:
         return cached
     key: PrivateKey
@@ -158,7 +166,7 @@ def private_key(material: KeyMaterial, key_spec: str, imported: bool = False) ->
         key = ec.derive_private_key(scalar % (_ORDERS[key_spec] - 1) + 1, curve)
     else:
         raise ValueError(f"no key pair for key spec {key_spec}")
-    setattr(material, _PRIVATE_ATTR, key)
+    _derived(material)[_PRIVATE_ATTR] = key
     return key
 
 
@@ -178,7 +186,7 @@ _ORDERS = {
 
 def preset_private_key(material: KeyMaterial, key: PrivateKey) -> None:
     """Cache an already-parsed key (imports parse the DER once to validate it)."""
-    setattr(material, _PRIVATE_ATTR, key)
+    _derived(material)[_PRIVATE_ATTR] = key
 
 
 def public_key_der(key: PrivateKey) -> bytes:
@@ -256,7 +264,7 @@ def rsa_decrypt(key: PrivateKey, algorithm: str, ciphertext: bytes) -> bytes | N
 
 def hmac_key(material: KeyMaterial, key_spec: str, imported: bool = False) -> bytes:
     """The HMAC key: imported bytes as they are, or the 32-byte secret stretched to the spec's size."""
-    cached: bytes | None = getattr(material, _HMAC_ATTR, None)
+    cached: bytes | None = _derived(material).get(_HMAC_ATTR)
     if cached is None:
         if imported:
             cached = material.secret
@@ -265,7 +273,7 @@ def hmac_key(material: KeyMaterial, key_spec: str, imported: bool = False) -> by
             cached = HKDF(hashes.SHA256(), size, salt=None, info=b"kmsrotate hmac " + key_spec.encode()).derive(
                 material.secret
             )
-        setattr(material, _HMAC_ATTR, cached)
+        _derived(material)[_HMAC_ATTR] = cached
     return cached
 
 

@@ -101,6 +101,18 @@ def _no_recipient(operation: str, params: Mapping[str, Any]) -> None:
         raise NotImplementedByFake(f"{operation} with Recipient")
 
 
+def _ciphertext(params: Mapping[str, Any]) -> bytes:
+    blob: bytes | None = params.get("CiphertextBlob")
+    if blob is None:
+        # The model makes it optional (DryRun with IGNORE_CIPHERTEXT needs none); otherwise AWS
+        # must refuse it. inferred: Coral's null-member text, as for GenerateRandom below.
+        raise errors.validation(
+            "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: "
+            "Member must not be null"
+        )
+    return blob
+
+
 def _invalid_ciphertext() -> KMSError:
     return KMSError("InvalidCiphertextException", None)  # OBS: AWS sends no message (spec §9)
 
@@ -227,7 +239,7 @@ def decrypt(state: State, request: Request) -> dict[str, Any]:
     key, plaintext, material_id, algorithm = _open(
         state,
         request,
-        p["CiphertextBlob"],
+        _ciphertext(p),
         p.get("KeyId"),
         p.get("EncryptionContext"),
         p.get("EncryptionAlgorithm"),
@@ -246,7 +258,7 @@ def re_encrypt(state: State, request: Request) -> dict[str, Any]:
     source, plaintext, source_material, source_algorithm = _open(
         state,
         request,
-        p["CiphertextBlob"],
+        _ciphertext(p),
         p.get("SourceKeyId"),
         p.get("SourceEncryptionContext"),
         p.get("SourceEncryptionAlgorithm"),

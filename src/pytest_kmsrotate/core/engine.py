@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from .clockwork import settle
 from .config import Config
 from .errors import KMSError, NotImplementedByFake
 from .faults import Faults
-from .resolve import resolve_key
+from .resolve import is_key_id, resolve_key
 from .state import Request, State
 
 Handler = Callable[[State, Request], dict[str, Any]]
@@ -79,6 +80,21 @@ class Engine:
         settle(self.state, now)
         self._log_rotations()
 
+    @contextmanager
+    def off_the_record(self) -> Iterator[None]:
+        """Calls made inside (seeding a test's keys) are not the test's: they leave no call record
+        and no event, and faults the test injected neither fire nor get used up."""
+        with self.lock:
+            calls, logged, faults = len(self.calls), len(self._log), self.faults
+            self.faults = Faults()
+            try:
+                yield
+            finally:
+                self.settle()
+                self.faults = faults
+                del self.calls[calls:]
+                del self._log[logged:]
+
     def handle(self, operation: str, params: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
         """Run one operation; raises `KMSError` for AWS's error answers."""
         handler = self._operations.get(operation)
@@ -92,7 +108,7 @@ class Engine:
             now = aws_now(self.clock)
             self._settle_to(now)
             request = Request(operation, params, region, self.config.account_id, now)
-            key_arn = self._key_arn(request) if self.faults else None
+            key_arn = self._key_arn(request)
             injected = self.faults.take(operation, key_arn) if self.faults else None
             try:
                 if injected is not None:
@@ -107,9 +123,14 @@ class Engine:
             return response
 
     def _key_arn(self, request: Request) -> str | None:
+        """The ARN of the key a call names, without a lookup where the reference already says it."""
         ref = request.params.get("KeyId")
         if not isinstance(ref, str):
             return None
+        if ref.startswith("arn:") and ":key/" in ref:
+            return ref
+        if is_key_id(ref):
+            return f"{request.arn_prefix()}:key/{ref}"
         try:
             return resolve_key(self.state, request, ref).arn
         except KMSError:
@@ -135,7 +156,7 @@ class Engine:
                 if isinstance(entry, CallRecord):
                     self._built.append(events.api_call(
                         n, entry.operation, entry.params, entry.region, self.config.account_id, entry.time,
-                        entry.response, entry.error, entry.key_arn or _arn_of(entry)))
+                        entry.response, entry.error, entry.key_arn))
                 else:
                     self._built.append(events.rotate_key_service_event(n, entry))
                     self._built.append(events.rotation_eventbridge_event(n + 1, entry))
@@ -147,16 +168,6 @@ def aws_now(clock: Clock) -> datetime:
     """The clock's time at AWS's precision: KMS keeps and returns milliseconds."""
     now = clock.now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def _arn_of(call: CallRecord) -> str | None:
-    """The key a call was about, as CloudTrail names it: the key ARN."""
-    ref = call.params.get("KeyId")
-    if isinstance(ref, str) and ref.startswith("arn:") and ":key/" in ref:
-        return ref
-    if isinstance(ref, str) and "/" not in ref and ":" not in ref:
-        return f"arn:aws:kms:{call.region}:{call.account}:key/{ref}"
-    return None
 
 
 def _arn_in(response: Mapping[str, Any]) -> str | None:

@@ -7,17 +7,31 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import KMSError
 
 _READ_ONLY_PREFIXES = ("Describe", "Get", "List")
+# Cryptographic operations change nothing, and CloudTrail marks them readOnly: true (ct-encrypt,
+# ct-decrypt, ct-generatedatakey, ct-generatedatakeyplaintext, ct-decapsulate). The others of the
+# family are taken to be logged alike.
+_READ_ONLY_OPERATIONS = frozenset(
+    {"Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "Decapsulate",
+     "ReEncrypt", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify",  # inferred
+     "GenerateMac", "VerifyMac", "GenerateRandom", "DeriveSharedSecret", "Encapsulate"}  # inferred
+)
 # Fields CloudTrail never logs: secrets and bulk data.
 _OMITTED = frozenset(
     {"Plaintext", "CiphertextBlob", "EncryptedKeyMaterial", "ImportToken", "Message", "Signature", "Mac",
      "PublicKey", "PrivateKeyPlaintext", "PrivateKeyCiphertextBlob", "SourceCiphertextBlob"}
+)
+
+
+# Maps whose keys are the caller's own words: logged verbatim, as in every ct-encrypt example.
+_VERBATIM = frozenset(
+    {"EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext", "EncryptionContextSubset",
+     "EncryptionContextEquals"}
 )
 
 
@@ -32,14 +46,19 @@ def _iso(when: datetime) -> str:
 def _elements(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not values:
         return None
-    return {_camel(k): _plain(v) for k, v in values.items() if k not in _OMITTED}
+    return _fields(values)
+
+
+def _fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {_camel(k): (dict(v) if k in _VERBATIM and isinstance(v, Mapping) else _plain(v))
+            for k, v in values.items() if k not in _OMITTED}
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return _iso(value)
     if isinstance(value, Mapping):
-        return {_camel(k): _plain(v) for k, v in value.items() if k not in _OMITTED}
+        return _fields(value)
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, bytes):
@@ -52,9 +71,11 @@ def _event_id(*parts: object) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-@dataclass(frozen=True)
-class Rotated:
-    """A completed rotation, as the rotation primitive reports it to the event log."""
+class Rotated(NamedTuple):
+    """A completed rotation, as the rotation primitive reports it to the event log.
+
+    A tuple because a long clock jump makes one per rotation: it is the cheapest record to build.
+    """
 
     key_arn: str
     key_id: str
@@ -79,8 +100,10 @@ def api_call(
     key_arn: str | None,
 ) -> dict[str, Any]:
     """The CloudTrail record of one KMS API call (eventType AwsApiCall)."""
-    response_elements = _elements(response)
-    if response_elements is None and error is None and key_arn and "KeyId" in params:
+    read_only = operation.startswith(_READ_ONLY_PREFIXES) or operation in _READ_ONLY_OPERATIONS
+    # Reads and cryptographic operations log no response (ct-describekey, ct-encrypt, ct-decrypt).
+    response_elements = None if read_only else _elements(response)
+    if response_elements is None and not read_only and error is None and key_arn and "KeyId" in params:
         # Since December 2022 KMS logs the key ARN even for operations that return nothing.
         response_elements = {"keyId": key_arn}
     record: dict[str, Any] = {
@@ -96,7 +119,7 @@ def api_call(
         "responseElements": response_elements if error is None else None,
         "requestID": _event_id("request", sequence, operation),
         "eventID": _event_id("event", sequence, operation),
-        "readOnly": operation.startswith(_READ_ONLY_PREFIXES),
+        "readOnly": read_only,
         "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}] if key_arn else [],
         "eventType": "AwsApiCall",
         "managementEvent": True,
@@ -134,7 +157,8 @@ def rotate_key_service_event(sequence: int, rotated: Rotated) -> dict[str, Any]:
             "keyOrigin": rotated.origin,
             "previousKeyMaterialId": rotated.previous_material_id,
             "currentKeyMaterialId": rotated.current_material_id,
-            "keyId": rotated.key_arn,
+            # The bare key ID, as every ct-rotatekey example shows it; the ARN is in `resources`.
+            "keyId": rotated.key_id,
         },
         "eventCategory": "Management",
     }

@@ -9,7 +9,7 @@ from .errors import KMSError
 
 # The HTTP status AWS sends with each error botocore's retry modes care about; 400 otherwise.
 STATUS = {
-    "KMSInternalException": 400,
+    "KMSInternalException": 500,
     "DependencyTimeoutException": 503,
     "ThrottlingException": 400,
 }

@@ -129,6 +129,20 @@ def finish_on_demand(state: State, key: Key, when: datetime) -> None:
     complete_rotation(state, state.keys.get(lineage.primary_arn, key), when, ON_DEMAND)
 
 
+def replan_family(state: State, deleted: Key) -> None:
+    """A deleted replica may be named by its family's timed work: it was primary before
+    UpdatePrimaryRegion. Plan that work again under the current primary so it is not lost;
+    the stale entries are skipped when they come due.
+    """
+    lineage = deleted.lineage
+    if lineage.primary_arn not in state.keys:
+        return
+    schedule_next_rotation(state, deleted)
+    if lineage.on_demand_started is not None:
+        state.schedule.add(lineage.on_demand_started + state.config.on_demand_delay, ON_DEMAND_COMPLETION,
+                           lineage.primary_arn)
+
+
 def complete_on_demand_now(state: State, now: datetime) -> int:
     """Finish every on-demand rotation still in progress at `now`; returns how many."""
     done = 0

@@ -2,7 +2,7 @@
 
 Advancing the clock costs in proportion to the work that falls due, not to the time skipped:
 an entry is only looked at when its time comes. Entries are never removed when plans change;
-the code that runs them checks they still hold (see `rotation.run_due`).
+the code that runs them checks they still hold (see `rotation.scheduled_rotation`).
 """
 
 from __future__ import annotations
@@ -10,20 +10,22 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 AUTOMATIC_ROTATION = "automatic-rotation"
 ON_DEMAND_COMPLETION = "on-demand-completion"
 KEY_DELETION = "key-deletion"
 
 
-@dataclass(order=True, frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    # A tuple, not an ordered dataclass: heap comparisons then run in C, which is most of the
+    # cost of a long advance. `sequence` is unique, so equal times keep insertion order and
+    # `kind` and `key_arn` are never compared.
     when: datetime
     sequence: int
-    kind: str = field(compare=False)
-    key_arn: str = field(compare=False)
+    kind: str
+    key_arn: str
 
 
 class Schedule:
@@ -34,10 +36,15 @@ class Schedule:
     def add(self, when: datetime, kind: str, key_arn: str) -> None:
         heapq.heappush(self._heap, Entry(when, next(self._sequence), kind, key_arn))
 
+    def next_due(self) -> datetime | None:
+        """When the earliest entry falls due (None if nothing is planned)."""
+        return self._heap[0].when if self._heap else None
+
     def due(self, now: datetime) -> Iterator[Entry]:
         """Pop entries due at or before `now`, oldest first, including ones added meanwhile."""
-        while self._heap and self._heap[0].when <= now:
-            yield heapq.heappop(self._heap)
+        heap = self._heap
+        while heap and heap[0].when <= now:
+            yield heapq.heappop(heap)
 
     def __len__(self) -> int:
         return len(self._heap)

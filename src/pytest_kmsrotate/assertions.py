@@ -1,0 +1,179 @@
+"""Assertion helpers whose failure messages say what was expected, what happened, and show the timeline.
+
+Each is also a method of `KmsRotation` (`kms_rotation.assert_rotated("alias/orders", times=2)`).
+They raise `AssertionError`, hide their own frames from pytest's traceback, and raise
+`ValueError` for arguments that could never match (a misspelt operation or rotation type), so
+a typo cannot make an assertion pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .report import aliases, call_key, call_rows, rotation_lines, when
+
+if TYPE_CHECKING:
+    from .core.engine import CallRecord
+    from .fake import KmsRotation
+    from .handles import KeyHandle
+
+ROTATION_TYPES = ("AUTOMATIC", "ON_DEMAND")
+
+
+def operation_names() -> frozenset[str]:
+    from .wire.interceptor import service_model
+
+    return frozenset(service_model().operation_names)
+
+
+def check_operation(caller: str, operation: str) -> None:
+    """ValueError naming the closest real operation, for a name botocore's KMS model lacks."""
+    names = operation_names()
+    if operation in names:
+        return
+    close = difflib.get_close_matches(str(operation), sorted(names), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "; see botocore's KMS model for the operation names"
+    raise ValueError(f"{caller}: {operation!r} is not a KMS operation{hint}")
+
+
+def _check_times(caller: str, times: int | None) -> None:
+    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 0):
+        raise ValueError(f"{caller}: times must be a whole number >= 0 or None, got {times!r}")
+
+
+def _check_type(caller: str, type: str | None) -> None:
+    if type is not None and type not in ROTATION_TYPES:
+        raise ValueError(f"{caller}: type must be 'AUTOMATIC', 'ON_DEMAND' or None, got {type!r}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _label(handle: KeyHandle) -> str:
+    key = handle.engine.state.keys.get(handle.arn)
+    names = aliases(handle.engine.state, key) if key is not None else "-"
+    return f"key {handle.key_id}" + (f" ({names})" if names != "-" else "")
+
+
+def timeline(handle: KeyHandle) -> list[str]:
+    """The key's rotations, its rotation settings and the simulated time, for a failure message."""
+    with handle.engine.lock:
+        key = handle._key()
+        lineage = key.lineage
+        rotations = handle.rotations
+        lines = [f"rotations of {_label(handle)}:" if rotations else f"rotations of {_label(handle)}: none"]
+        lines += rotation_lines(rotations, lineage.on_demand_started, indent="  ", last=None)
+        if lineage.on_demand_started is not None:
+            lines.append("  (kms_rotation.complete_rotations() finishes it now)")
+        if lineage.rotation_enabled and lineage.next_rotation_date is not None:
+            automatic = f"every {lineage.rotation_period_days}d, next {when(lineage.next_rotation_date)}"
+        else:
+            automatic = "off"
+        limit = handle.engine.config.on_demand_limit
+        lines.append(f"automatic rotation {automatic}; on-demand {lineage.on_demand_used}/{limit} used; "
+                     f"clock {when(handle.engine.clock.now())} UTC")
+        return lines
+
+
+def _rotation_count(handle: KeyHandle, type: str | None) -> int:
+    return sum(1 for r in handle.rotations if type is None or r.type == type)
+
+
+def assert_rotated(handle: KeyHandle, *, times: int | None = None, type: str | None = None) -> None:
+    """The key completed exactly `times` rotations (at least one if None), of `type` if given."""
+    __tracebackhide__ = True
+    _check_times("assert_rotated", times)
+    _check_type("assert_rotated", type)
+    with handle.engine.lock:
+        found = _rotation_count(handle, type)
+        kind = f"{type} rotation" if type else "rotation"
+        if times is None and found == 0:
+            expected = f"at least one {kind}"
+        elif times is not None and found != times:
+            expected = _count(times, kind)
+        else:
+            return
+        lines = [f"expected {expected} of {_label(handle)}, found {found}", *timeline(handle)]
+    raise AssertionError("\n".join(lines))
+
+
+def assert_not_rotated(handle: KeyHandle, *, type: str | None = None) -> None:
+    """The key completed no rotation (of `type`, if given)."""
+    __tracebackhide__ = True
+    _check_type("assert_not_rotated", type)
+    with handle.engine.lock:
+        found = _rotation_count(handle, type)
+        if found == 0:
+            return
+        kind = f"{type} rotations" if type else "rotations"
+        lines = [f"expected no {kind} of {_label(handle)}, found {found}", *timeline(handle)]
+    raise AssertionError("\n".join(lines))
+
+
+def _key_arn(fake: KmsRotation, key: str | KeyHandle | None) -> str | None:
+    if key is None:
+        return None
+    if isinstance(key, str) and key.startswith("arn:") and ":key/" in key:
+        return key  # a deleted key is still a fair thing to ask about
+    return fake.key(key).arn
+
+
+def _call_lines(fake: KmsRotation, title: str, calls: Sequence[CallRecord]) -> list[str]:
+    if not calls:
+        return [f"{title}: none"]
+    return [f"{title}:", *call_rows(calls, fake.engine.state)]
+
+
+def _called(fake: KmsRotation, caller: str, operation: str, key: str | KeyHandle | None
+            ) -> tuple[list[CallRecord], list[CallRecord], str]:
+    check_operation(caller, operation)
+    arn = _key_arn(fake, key)
+    of_operation = [c for c in fake.calls if c.operation == operation]
+    with fake.engine.lock:
+        matching = [c for c in of_operation if arn is None or call_key(c, fake.engine.state) == arn]
+    where = f" for key {arn.rsplit('/', 1)[-1]}" if arn is not None else ""
+    return matching, of_operation, where
+
+
+def _evidence(fake: KmsRotation, operation: str, of_operation: list[CallRecord]) -> list[str]:
+    if of_operation:
+        return _call_lines(fake, f"{operation} calls", of_operation)
+    calls = fake.calls
+    return _call_lines(fake, f"last {min(10, len(calls))} of {len(calls)} calls" if calls else "calls", calls[-10:])
+
+
+def assert_called(fake: KmsRotation, operation: str, *, times: int | None = None,
+                  key: str | KeyHandle | None = None) -> None:
+    """`operation` was answered exactly `times` times (at least once if None), for `key` if given.
+
+    Every answered call counts, errors and injected faults included: each retry botocore makes
+    is a call of its own, as AWS would see it.
+    """
+    __tracebackhide__ = True
+    _check_times("assert_called", times)
+    matching, of_operation, where = _called(fake, "assert_called", operation, key)
+    if times is None and not matching:
+        expected = "at least once"
+    elif times is not None and len(matching) != times:
+        expected = "once" if times == 1 else f"{times} times"
+    else:
+        return
+    actual = "not at all" if not matching else ("once" if len(matching) == 1 else f"{len(matching)} times")
+    lines = [f"expected {operation} to be called {expected}{where}, it was called {actual}",
+             *_evidence(fake, operation, of_operation)]
+    raise AssertionError("\n".join(lines))
+
+
+def assert_not_called(fake: KmsRotation, operation: str, *, key: str | KeyHandle | None = None) -> None:
+    """`operation` was never answered (for `key`, if given)."""
+    __tracebackhide__ = True
+    matching, of_operation, where = _called(fake, "assert_not_called", operation, key)
+    if not matching:
+        return
+    actual = "once" if len(matching) == 1 else f"{len(matching)} times"
+    lines = [f"expected {operation} not to be called{where}, it was called {actual}",
+             *_evidence(fake, operation, of_operation)]
+    raise AssertionError("\n".join(lines))

@@ -1,0 +1,156 @@
+"""The failure report: the fake's state as a few aligned lines a reader takes in at a glance.
+
+Pure formatting: it reads a `KmsRotation` and returns text, and never changes the fake (no
+settling, no clock movement), so the report shows exactly what the failing test saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .core.engine import CallRecord
+    from .core.model import Key
+    from .core.state import State
+    from .fake import KmsRotation
+    from .handles import RotationRecord
+
+TITLE = "kms-rotation"
+LAST_CALLS = 10
+MAX_KEYS = 50  # a fixture that seeds hundreds of keys should not bury the traceback
+LAST_ROTATIONS = 5
+MATERIAL_PREFIX = 8
+
+
+def section_title(when: str) -> str:
+    """`kms-rotation` for the test itself, `kms-rotation setup`/`teardown` like pytest's own sections."""
+    return TITLE if when == "call" else f"{TITLE} {when}"
+
+
+def when(moment: datetime) -> str:
+    """A UTC timestamp to the second: every date in the report has this one width."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns two spaces apart, without trailing blanks."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [(indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))).rstrip() for row in rows]
+
+
+def rotation_lines(rotations: Sequence[RotationRecord], in_progress_since: datetime | None = None,
+                   indent: str = "    ", last: int | None = LAST_ROTATIONS) -> list[str]:
+    """One line per rotation, oldest first: type, date, the first characters of the new material's ID."""
+    shown = rotations[-last:] if last is not None else rotations
+    lines = [f"{indent}({len(rotations) - len(shown)} earlier rotations)"] if len(shown) < len(rotations) else []
+    lines += table([(r.type, when(r.date), r.material_id[:MATERIAL_PREFIX]) for r in shown], indent) if shown else []
+    if in_progress_since is not None:
+        lines.append(f"{indent}ON_DEMAND  in progress since {when(in_progress_since)}")
+    return lines
+
+
+def render(fake: KmsRotation, *, last_calls: int = LAST_CALLS) -> str:
+    """The whole report: clock, keys with their rotation timelines, then the last calls."""
+    with fake.engine.lock:
+        config = fake.config
+        lines = [f"clock {when(fake.clock.now())} UTC   region {config.region}   account {config.account_id}"]
+        lines += _keys(fake)
+        lines += _calls(fake.engine.calls, fake.engine.state, last_calls)
+    return "\n".join(lines) + "\n"
+
+
+def aliases(state: State, key: Key) -> str:
+    """The alias names of a key, comma-separated, or "-"."""
+    names = [
+        alias.name
+        for (account, region, _), alias in state.aliases.items()
+        if account == key.account and region == key.region and alias.target_key_id == key.key_id
+    ]
+    return ",".join(sorted(names)) or "-"
+
+
+def _keys(fake: KmsRotation) -> list[str]:
+    from .handles import KeyHandle
+
+    keys = list(fake.engine.state.keys.values())
+    if not keys:
+        return ["keys: none"]
+    limit = fake.config.on_demand_limit
+    several_regions = len({key.region for key in keys}) > 1
+    header = ["KEY ID", "STATE", "ROTATION", "NEXT ROTATION", "ON-DEMAND", "ALIASES"]
+    rows: list[list[str]] = [(["REGION"] if several_regions else []) + header]
+    timelines: list[list[str]] = []
+    for key in keys[:MAX_KEYS]:
+        lineage = key.lineage
+        period = f"every {lineage.rotation_period_days}d" if lineage.rotation_enabled else "off"
+        next_date = when(lineage.next_rotation_date) if lineage.next_rotation_date is not None else "-"
+        quota = f"{lineage.on_demand_used}/{limit}"
+        row = [key.key_id, key.key_state, period, next_date, quota, aliases(fake.engine.state, key)]
+        rows.append(([key.region] if several_regions else []) + row)
+        timelines.append(rotation_lines(KeyHandle(fake.engine, key.arn).rotations, lineage.on_demand_started))
+    lines = [f"keys ({len(keys)})"]
+    table_lines = table(rows)
+    lines.append(table_lines[0])
+    for key_line, timeline in zip(table_lines[1:], timelines, strict=True):
+        lines.append(key_line)
+        lines.extend(timeline)
+    if len(keys) > MAX_KEYS:
+        lines.append(f"  ({len(keys) - MAX_KEYS} more keys not shown)")
+    return lines
+
+
+def call_key(call: CallRecord, state: State) -> str | None:
+    """The ARN of the key a call was about, or None.
+
+    The engine records it only when it had to resolve the key anyway; otherwise it comes from
+    the parameters, with an alias looked up as it stands now (it may have moved since).
+    """
+    if call.key_arn is not None:
+        return call.key_arn
+    ref = call.params.get("KeyId", call.params.get("TargetKeyId"))
+    if not isinstance(ref, str):
+        return None
+    account = call.account or state.config.account_id
+    if ref.startswith("arn:"):
+        parts = ref.split(":", 5)
+        if len(parts) < 6:
+            return None
+        region, account, resource = parts[3], parts[4], parts[5]
+        if resource.startswith("key/"):
+            return ref
+        ref = resource
+    else:
+        region = call.region
+    if ref.startswith("alias/"):
+        alias = state.aliases.get((account, region, ref))
+        return f"arn:aws:kms:{region}:{account}:key/{alias.target_key_id}" if alias is not None else None  # inferred
+    return f"arn:aws:kms:{region}:{account}:key/{ref}"
+
+
+def outcome(call: CallRecord) -> str:
+    if call.error is None:
+        return "ok"
+    return f"{call.error.code} (injected)" if call.injected else call.error.code
+
+
+def call_rows(calls: Sequence[CallRecord], state: State) -> list[str]:
+    """The calls as an aligned table: when, which operation, on which key, how it ended."""
+    rows = [("TIME", "OPERATION", "KEY ID", "OUTCOME")]
+    for call in calls:
+        arn = call_key(call, state)
+        rows.append((when(call.time), call.operation, arn.rsplit("/", 1)[-1] if arn else "-", outcome(call)))
+    return table(rows)
+
+
+def _calls(calls: Sequence[CallRecord], state: State, last: int) -> list[str]:
+    if not calls:
+        return ["calls: none"]
+    shown = calls[-last:] if last > 0 else []
+    head = f"last {len(shown)} of {len(calls)} calls" if len(shown) < len(calls) else f"calls ({len(calls)})"
+    if not shown:
+        return [head]
+    return [head, *call_rows(shown, state)]

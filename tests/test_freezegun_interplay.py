@@ -1,0 +1,116 @@
+"""What a test sees when it uses freezegun (or pytest-freezer) itself while the fake is active.
+
+The fake's clock is the source of truth for KMS; freezegun is only how the code under test sees
+it. freezegun keeps a stack of freezes and `datetime.now()` answers from the innermost one.
+These tests pin docs/time.md.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+
+def _run(pytester: pytest.Pytester, code: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_it=textwrap.dedent(code))
+    return pytester.runpytest_subprocess("-p", "no:randomly", "-q", *args)
+
+
+def test_a_freeze_inside_the_fake_changes_what_the_code_sees_not_kms(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, """
+        import time
+        from datetime import datetime, timedelta, timezone
+
+        import boto3
+        import freezegun
+
+
+        def test_inner_freeze(kms_rotation):
+            kms = boto3.client("kms", region_name="us-east-1")
+            start = kms_rotation.clock.now()
+            with freezegun.freeze_time("2030-06-01") as frozen:
+                assert datetime.now(timezone.utc) == datetime(2030, 6, 1, tzinfo=timezone.utc)
+                # KMS timestamps come from the fake's clock, not from the test's freeze.
+                assert kms.create_key()["KeyMetadata"]["CreationDate"] == start
+                # Neither clock drives the other while the inner freeze is active.
+                frozen.tick(timedelta(days=5))
+                assert kms_rotation.clock.now() == start
+                kms_rotation.clock.advance(days=1)
+                time.sleep(3600)  # the test's thread: advances the fake's clock
+                assert datetime.now(timezone.utc) == datetime(2030, 6, 6, tzinfo=timezone.utc)
+            assert kms_rotation.clock.now() == start + timedelta(days=1, hours=1)
+            # Leaving the inner freeze, the code sees the fake's clock again, where it is now.
+            assert datetime.now(timezone.utc) == kms_rotation.clock.now()
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_freezer_requested_before_the_fake_is_overridden_by_it(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_freezer")
+    result = _run(pytester, """
+        from datetime import datetime, timedelta, timezone
+
+
+        def test_freezer_first(freezer, kms_rotation):
+            start = kms_rotation.clock.now()
+            assert datetime.now(timezone.utc) == start
+            freezer.move_to("2031-01-01")  # the fake's freeze is innermost: no visible effect
+            assert datetime.now(timezone.utc) == start
+            kms_rotation.clock.advance(days=1)
+            assert datetime.now(timezone.utc) == start + timedelta(days=1)
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_freezer_requested_after_the_fake_hides_the_clock(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_freezer")
+    result = _run(pytester, """
+        from datetime import datetime, timedelta, timezone
+
+
+        def test_freezer_after(kms_rotation, freezer):
+            start = kms_rotation.clock.now()
+            assert datetime.now(timezone.utc) == start  # freezer froze "now", the fake's now
+            kms_rotation.clock.advance(days=1)
+            assert datetime.now(timezone.utc) == start  # the code no longer follows the fake
+            freezer.move_to("2031-01-01")
+            assert datetime.now(timezone.utc) == datetime(2031, 1, 1, tzinfo=timezone.utc)
+            assert kms_rotation.clock.now() == start + timedelta(days=1)
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_freeze_time_false_leaves_time_to_the_test(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_freezer")
+    result = _run(pytester, """
+        from datetime import datetime, timezone
+
+        import boto3
+        import pytest
+
+
+        @pytest.mark.kms_rotation(freeze_time=False, start="2024-01-01T00:00:00Z")
+        def test_own_freeze(kms_rotation, freezer):
+            freezer.move_to("2031-01-01")
+            assert datetime.now(timezone.utc) == datetime(2031, 1, 1, tzinfo=timezone.utc)
+            kms = boto3.client("kms", region_name="us-east-1")
+            created = kms.create_key()["KeyMetadata"]["CreationDate"]
+            assert created == datetime(2024, 1, 1, tzinfo=timezone.utc)  # still the fake's clock
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_freeze_time_false_lets_real_time_through(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, """
+        from datetime import datetime, timezone
+
+        import pytest
+
+
+        @pytest.mark.kms_rotation(freeze_time=False)
+        def test_real_time(kms_rotation):
+            assert datetime.now(timezone.utc).year >= 2025
+            assert kms_rotation.clock.now() == datetime(2024, 1, 1, tzinfo=timezone.utc)
+    """)
+    result.assert_outcomes(passed=1)
