@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -205,27 +204,43 @@ def bench_suite(tests: int) -> dict[str, Any]:
 
 # -- 3. time simulation ----------------------------------------------------------------------
 
+_TIME_SCRIPT = """
+import os, resource, sys, time
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench"); os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+import boto3
+from pytest_kmsrotate import KmsRotation
+count = int(sys.argv[1])
+with KmsRotation(freeze_time=False, patch_sleep=False) as fake:
+    client = boto3.client("kms", region_name="us-east-1")
+    keys = [client.create_key()["KeyMetadata"]["KeyId"] for _ in range(count)]
+    for key in keys:
+        client.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    fake.clock.advance(days=36525)
+    advanced = time.perf_counter() - started
+    total = 0
+    paginator = client.get_paginator("list_key_rotations")
+    for key in keys:
+        for page in paginator.paginate(KeyId=key, PaginationConfig={"PageSize": 1000}):
+            total += len(page["Rotations"])
+    listed = time.perf_counter() - started - advanced
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(count, total, advanced, listed, before / 1024, peak / 1024)
+"""
+
+
 def bench_time(key_counts: list[int]) -> dict[str, Any]:
+    """Each size in a fresh process: its peak memory is its own (ru_maxrss, in MB)."""
     rows = {}
     for count in key_counts:
-        tracemalloc.start()
-        started = time.perf_counter()
-        with KmsRotation(freeze_time=False, patch_sleep=False) as fake:
-            client = new_client()
-            keys = [client.create_key()["KeyMetadata"]["KeyId"] for _ in range(count)]
-            for key in keys:
-                client.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
-            fake.clock.advance(days=36525)
-            total = 0
-            paginator = client.get_paginator("list_key_rotations")
-            for key in keys:
-                for page in paginator.paginate(KeyId=key, PaginationConfig={"PageSize": 1000}):
-                    total += len(page["Rotations"])
-        elapsed = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        rows[str(count)] = {"keys": count, "rotations": total, "seconds": elapsed, "peak_mb": peak / 2**20,
-                            "us_per_rotation": elapsed / max(total, 1) * 1e6}
+        out = subprocess.run([sys.executable, "-c", _TIME_SCRIPT, str(count)], check=True, capture_output=True,
+                             text=True).stdout.split()
+        keys, rotations = int(out[0]), int(out[1])
+        advance_s, list_s, rss_before, rss_peak = map(float, out[2:])
+        rows[str(count)] = {"keys": keys, "rotations": rotations, "advance_s": advance_s, "list_s": list_s,
+                            "peak_mb": rss_peak, "growth_mb": rss_peak - rss_before,
+                            "us_per_rotation": advance_s / max(rotations, 1) * 1e6}
     return rows
 
 
@@ -255,6 +270,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--only", default="calls,suite,time,startup", help="comma-separated sections")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     only = set(args.only.split(","))
     results: dict[str, Any] = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -276,10 +292,11 @@ def main() -> None:
     if "time" in only:
         results["time"] = bench_time([100, 1000] if args.quick else [100, 1000, 10000])
         print("\nAdvance 100 years over N keys with 90-day rotation, then list every rotation")
-        print(f"{'keys':>6} {'rotations':>10} {'seconds':>8} {'peak MB':>8} {'µs/rotation':>12}")
+        print(f"{'keys':>6} {'rotations':>10} {'advance s':>10} {'list s':>8} {'peak MB':>8} {'growth MB':>10} "
+              f"{'µs/rotation':>12}")
         for row in results["time"].values():
-            print(f"{row['keys']:6} {row['rotations']:10} {row['seconds']:8.2f} {row['peak_mb']:8.1f} "
-                  f"{row['us_per_rotation']:12.1f}")
+            print(f"{row['keys']:6} {row['rotations']:10} {row['advance_s']:10.2f} {row['list_s']:8.2f} "
+                  f"{row['peak_mb']:8.0f} {row['growth_mb']:10.0f} {row['us_per_rotation']:12.1f}")
     if "startup" in only:
         results["startup"] = bench_startup(5 if args.quick else 11)
         s = results["startup"]

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
-from .keys import key_only
 from .managed import is_reserved
 from .model import PENDING_DELETION, Alias, Key
 from .paging import page
-from .resolve import alias_arn, resolve_key
+from .resolve import alias_arn, key_by_id_or_arn, resolve_key
 from .state import Request, State
 
 
@@ -37,7 +36,7 @@ def _target(state: State, request: Request) -> Key:
     key = resolve_key(state, request, ref, allow_alias=False)
     if key.key_state == PENDING_DELETION:
         # Key-state table (spec §7, DOC23 footnote 3).
-        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+        raise errors.pending_deletion(key.arn)
     return key
 
 
@@ -106,7 +105,7 @@ def list_aliases(state: State, request: Request) -> dict[str, Any]:
     scope = f"ListAliases:{request.account}:{request.region}"
     if "KeyId" in request.params:
         # KeyId doc (MODEL): "Specify the key ID or key ARN"; an alias is refused like elsewhere.
-        key = key_only(state, request)
+        key = key_by_id_or_arn(state, request)
         aliases = [a for a in aliases if a.target_key_id == key.key_id]
         scope += f":{key.arn}"
     entries = [_entry(a) for a in aliases]

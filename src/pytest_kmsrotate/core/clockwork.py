@@ -10,6 +10,7 @@ import gc
 from collections.abc import Callable
 from datetime import datetime
 
+from .events import Rotated
 from .imports import expire_materials
 from .keys import delete_when_due
 from .model import Key
@@ -18,7 +19,6 @@ from .schedule import AUTOMATIC_ROTATION, KEY_DELETION, ON_DEMAND_COMPLETION
 from .state import State
 
 _RUNNERS: dict[str, Callable[[State, Key, datetime], None]] = {
-    AUTOMATIC_ROTATION: scheduled_rotation,
     ON_DEMAND_COMPLETION: finish_on_demand,
     KEY_DELETION: delete_when_due,
 }
@@ -33,12 +33,19 @@ def settle(state: State, now: datetime) -> None:
         # of the jump. Nothing here makes cycles, so collection waits until the jump is over.
         collecting = gc.isenabled()
         gc.disable()
+        logged = len(state.rotations)
         try:
             _run_due(state, now)
         finally:
             if collecting:
                 gc.enable()
+        # Keys rotate a run of dates at a time; the log reads in time order across keys.
+        state.rotations[logged:] = sorted(state.rotations[logged:], key=_when)
     expire_materials(state, now)
+
+
+def _when(rotated: Rotated) -> datetime:
+    return rotated.when
 
 
 def _run_due(state: State, now: datetime) -> None:
@@ -47,7 +54,11 @@ def _run_due(state: State, now: datetime) -> None:
         # Material that expired before this entry's instant expires first.
         expire_materials(state, entry.when)
         key = keys.get(entry.key_arn)
-        if key is not None:
+        if key is None:
+            continue
+        if entry.kind == AUTOMATIC_ROTATION:
+            scheduled_rotation(state, key, entry.when, now)
+        else:
             _RUNNERS[entry.kind](state, key, entry.when)
             if entry.kind == KEY_DELETION and key.arn not in keys and key.is_replica:
                 replan_family(state, key)

@@ -41,6 +41,17 @@ _TAG = 16
 _MATERIAL = 32
 
 
+# Materials made by the fake draw their secret on first cryptographic use, not at rotation: a
+# test that lives through a century of automatic rotations never pays for secrets it never uses.
+_ROOT = os.urandom(32)
+
+
+def secret_of(material: KeyMaterial) -> bytes:
+    if material.secret is None:
+        material.secret = hashlib.sha256(_ROOT + material.material_id.encode()).digest()
+    return material.secret
+
+
 def _derived(material: KeyMaterial) -> dict[str, Any]:
     if material.derived is None:
         material.derived = {}
@@ -96,7 +107,7 @@ class SealedBlob:
 def _aead(material: KeyMaterial) -> AESGCM:
     cached: AESGCM | None = _derived(material).get(_AEAD_ATTR)
     if cached is None:
-        cached = AESGCM(material.secret)
+        cached = AESGCM(secret_of(material))
         _derived(material)[_AEAD_ATTR] = cached
     return cached
 
@@ -152,17 +163,17 @@ def private_key(material: KeyMaterial, key_spec: str, imported: bool = False) ->
         return cached
     key: PrivateKey
     if imported:
-        loaded = serialization.load_der_private_key(material.secret, password=None)
+        loaded = serialization.load_der_private_key(secret_of(material), password=None)
         if not isinstance(loaded, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
             raise ValueError("unsupported imported private key")
         key = loaded
     elif key_spec.startswith("RSA_"):
         key = rsa.generate_private_key(public_exponent=65537, key_size=int(key_spec[4:]))
     elif key_spec == "ECC_NIST_EDWARDS25519":
-        key = ed25519.Ed25519PrivateKey.from_private_bytes(material.secret[:32])
+        key = ed25519.Ed25519PrivateKey.from_private_bytes(secret_of(material)[:32])
     elif key_spec in _CURVES:
         curve = _CURVES[key_spec]
-        scalar = int.from_bytes(hashlib.sha512(material.secret).digest(), "big")
+        scalar = int.from_bytes(hashlib.sha512(secret_of(material)).digest(), "big")
         key = ec.derive_private_key(scalar % (_ORDERS[key_spec] - 1) + 1, curve)
     else:
         raise ValueError(f"no key pair for key spec {key_spec}")
@@ -267,11 +278,11 @@ def hmac_key(material: KeyMaterial, key_spec: str, imported: bool = False) -> by
     cached: bytes | None = _derived(material).get(_HMAC_ATTR)
     if cached is None:
         if imported:
-            cached = material.secret
+            cached = secret_of(material)
         else:
             size = HMAC_KEY_BYTES[key_spec]
             cached = HKDF(hashes.SHA256(), size, salt=None, info=b"kmsrotate hmac " + key_spec.encode()).derive(
-                material.secret
+                secret_of(material)
             )
         _derived(material)[_HMAC_ATTR] = cached
     return cached

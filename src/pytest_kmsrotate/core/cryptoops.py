@@ -49,9 +49,9 @@ def check_usable(key: Key) -> None:
         raise errors.disabled(key.arn)
     if state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
         # Spec §14.8: the KMSInvalidStateException form, as LocalStack and moto answer.
-        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+        raise errors.pending_deletion(key.arn)
     if state == PENDING_IMPORT:
-        raise errors.invalid_state(f"{key.arn} is pending import.")
+        raise errors.pending_import(key.arn)
     if state == UNAVAILABLE:
         raise errors.invalid_state(f"{key.arn} is unavailable.")
     if state == CREATING:
@@ -120,7 +120,7 @@ def _invalid_ciphertext() -> KMSError:
 def _current(key: Key) -> KeyMaterial:
     material = key.lineage.current()
     if material is None:  # an EXTERNAL key before its first import is PendingImport, caught earlier
-        raise errors.invalid_state(f"{key.arn} is pending import.")
+        raise errors.pending_import(key.arn)
     return material
 
 

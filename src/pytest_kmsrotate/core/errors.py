@@ -44,6 +44,14 @@ def invalid_state(message: str) -> KMSError:
     return KMSError("KMSInvalidStateException", message)
 
 
+def pending_deletion(arn: str) -> KMSError:
+    return KMSError("KMSInvalidStateException", f"{arn} is pending deletion.")
+
+
+def pending_import(arn: str) -> KMSError:
+    return KMSError("KMSInvalidStateException", f"{arn} is pending import.")
+
+
 def unsupported(message: str | None = None) -> KMSError:
     return KMSError("UnsupportedOperationException", message)
 

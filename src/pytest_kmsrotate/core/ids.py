@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import threading
+from typing import Any
 
 
 class IdFactory:
     """Derives IDs from a seed (the test's node ID) and a counter, never from randomness."""
 
     def __init__(self, seed: str) -> None:
-        self._seed = seed
-        self._counter = itertools.count()
-        self._lock = threading.Lock()
+        self._seed = seed.encode()
+        self._counter = itertools.count()  # next() on it is atomic: no lock needed
+        self._bases: dict[str, Any] = {}
 
     def _digest(self, kind: str) -> str:
-        with self._lock:
-            n = next(self._counter)
-        return hashlib.sha256(f"{self._seed}\x00{kind}\x00{n}".encode()).hexdigest()
+        base = self._bases.get(kind)
+        if base is None:
+            base = self._bases[kind] = hashlib.sha256(self._seed + b"\x00" + kind.encode() + b"\x00")
+        digest = base.copy()
+        digest.update(next(self._counter).to_bytes(8, "big"))
+        return digest.hexdigest()
 
     def key_id(self) -> str:
         """A UUID-shaped key ID (version 4 layout, as AWS's look)."""

@@ -29,7 +29,7 @@ from .model import (
     Key,
     KeyMaterial,
 )
-from .resolve import resolve_key
+from .resolve import key_by_id_or_arn
 from .state import Request, State
 
 IMPORTED = "IMPORTED"
@@ -49,7 +49,7 @@ _HMAC_MAX = {"HMAC_224": 64, "HMAC_256": 64, "HMAC_384": 128, "HMAC_512": 128}
 
 
 def _external_key(state: State, request: Request) -> Key:
-    key = resolve_key(state, request, request.params["KeyId"], allow_alias=False)  # inferred: ID or ARN only
+    key = key_by_id_or_arn(state, request)  # inferred: ID or ARN only
     if key.origin != "EXTERNAL":
         # OBS (spec §5.6) for AWS_KMS; the custom-key-store origins are inferred to read the same.
         raise errors.unsupported(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
@@ -58,7 +58,7 @@ def _external_key(state: State, request: Request) -> Key:
 
 def _not_pending_deletion(key: Key) -> None:
     if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+        raise errors.pending_deletion(key.arn)
 
 
 def _permanent(material: KeyMaterial) -> bool:

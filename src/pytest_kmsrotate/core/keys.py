@@ -22,7 +22,7 @@ from .model import (
     Lineage,
 )
 from .paging import page
-from .resolve import resolve_key
+from .resolve import key_by_id_or_arn, resolve_key
 from .rotation import resume_rotation
 from .schedule import KEY_DELETION
 from .state import Request, State
@@ -231,25 +231,16 @@ def describe_key(state: State, request: Request) -> dict[str, Any]:
     return {"KeyMetadata": key_metadata(key)}
 
 
-def key_only(state: State, request: Request) -> Key:
-    """The key of an operation whose KeyId doc says "key ID or key ARN": aliases are refused.
-
-    Real AWS answers an alias with InvalidArnException `Key Aliases are not supported for this
-    operation.` (spec §9, observed for the rotation operations, GetKeyPolicy and DisableKey).
-    """
-    return resolve_key(state, request, request.params["KeyId"], allow_alias=False)
-
-
 def _require_not_pending_deletion(key: Key) -> None:
     if key.key_state == PENDING_DELETION:
-        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+        raise errors.pending_deletion(key.arn)
 
 
 def enable_key(state: State, request: Request) -> dict[str, Any]:
-    key = key_only(state, request)
+    key = key_by_id_or_arn(state, request)
     _require_not_pending_deletion(key)
     if key.key_state == PENDING_IMPORT:
-        raise errors.invalid_state(f"{key.arn} is pending import.")
+        raise errors.pending_import(key.arn)
     was_enabled = key.key_state == ENABLED
     key.key_state = ENABLED
     if not was_enabled:
@@ -258,10 +249,10 @@ def enable_key(state: State, request: Request) -> dict[str, Any]:
 
 
 def disable_key(state: State, request: Request) -> dict[str, Any]:
-    key = key_only(state, request)
+    key = key_by_id_or_arn(state, request)
     _require_not_pending_deletion(key)
     if key.key_state == PENDING_IMPORT:
-        raise errors.invalid_state(f"{key.arn} is pending import.")  # DOC23 footnote 5
+        raise errors.pending_import(key.arn)  # DOC23 footnote 5
     key.key_state = DISABLED
     return {}
 
@@ -276,7 +267,7 @@ def _window_error(days: int) -> errors.KMSError:
 
 
 def schedule_key_deletion(state: State, request: Request) -> dict[str, Any]:
-    key = key_only(state, request)
+    key = key_by_id_or_arn(state, request)
     days = request.params.get("PendingWindowInDays", 30)
     if not 7 <= days <= 30:
         raise _window_error(days)
@@ -295,7 +286,7 @@ def schedule_key_deletion(state: State, request: Request) -> dict[str, Any]:
 
 
 def cancel_key_deletion(state: State, request: Request) -> dict[str, Any]:
-    key = key_only(state, request)
+    key = key_by_id_or_arn(state, request)
     if key.key_state != PENDING_DELETION:
         raise errors.invalid_state(f"{key.arn} is not pending deletion.")  # inferred: text not recorded
     # AWS leaves a key whose deletion was cancelled Disabled (spec §3 rule 7).
@@ -325,7 +316,7 @@ def list_keys(state: State, request: Request) -> dict[str, Any]:
 
 
 def update_key_description(state: State, request: Request) -> dict[str, Any]:
-    key = key_only(state, request)
+    key = key_by_id_or_arn(state, request)
     _require_not_pending_deletion(key)
     key.description = request.params["Description"]
     return {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from .model import CURRENT, KeyMaterial
@@ -12,10 +11,10 @@ from .state import State
 def new_material(
     state: State, *, secret: bytes | None = None, material_state: str = CURRENT, **fields: Any
 ) -> KeyMaterial:
-    """A fresh material (CURRENT unless told); the secret is drawn once here, never per call."""
+    """A fresh material (CURRENT unless told); without `secret` it is drawn on first use."""
     return KeyMaterial(
         material_id=state.ids.material_id(),
-        secret=secret if secret is not None else secrets.token_bytes(32),
+        secret=secret,
         state=material_state,
         **fields,
     )

@@ -38,7 +38,7 @@ class KeyMaterial:
     """
 
     material_id: str
-    secret: bytes
+    secret: bytes | None  # None until first use (see crypto.secret_of)
     state: str
     rotation_date: datetime | None = None
     rotation_type: str | None = None

@@ -15,7 +15,7 @@ from typing import Any
 from . import errors
 from .keys import default_policy, key_metadata
 from .model import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, PENDING_REPLICA_DELETION, Key
-from .resolve import resolve_key
+from .resolve import key_by_id_or_arn, resolve_key
 from .state import Request, State
 
 # Regions that host KMS multi-Region keys, by partition.
@@ -53,7 +53,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
     if key.key_state == DISABLED:
         raise errors.disabled(key.arn)
     if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.invalid_state(f"{key.arn} is pending deletion.")  # inferred (spec §7 form)
+        raise errors.pending_deletion(key.arn)  # inferred (spec §7 form)
     region = p["ReplicaRegion"]
     if region == key.region:
         raise errors.validation(f"{region} cannot have a replica because it contains the primary.")
@@ -100,7 +100,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
 
 
 def update_primary_region(state: State, request: Request) -> dict[str, Any]:
-    key = resolve_key(state, request, request.params["KeyId"], allow_alias=False)
+    key = key_by_id_or_arn(state, request)
     if not key.multi_region or key.is_replica:
         # Observed for a replica (note AWS's capital R here); inferred for single-Region keys.
         raise errors.invalid_state(f"{key.arn} is not a multi-Region primary key.")

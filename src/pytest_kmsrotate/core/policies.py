@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from . import errors
-from .keys import key_only
 from .model import Key
+from .resolve import key_by_id_or_arn
 from .state import Request, State
 
 # A KMS key has exactly one key policy and it is called "default" (MODEL PolicyName docs).
@@ -23,7 +23,7 @@ def _policy_name(request: Request) -> str:
 
 
 def _policy_target(state: State, request: Request) -> tuple[Key, str]:
-    key = key_only(state, request)  # KeyId docs: "key ID or key ARN" (OBS: alias refused by GetKeyPolicy)
+    key = key_by_id_or_arn(state, request)  # KeyId docs: "key ID or key ARN" (OBS: alias refused by GetKeyPolicy)
     return key, _policy_name(request)
 
 
@@ -47,7 +47,7 @@ def put_key_policy(state: State, request: Request) -> dict[str, Any]:
 
 
 def list_key_policies(state: State, request: Request) -> dict[str, Any]:
-    key_only(state, request)
+    key_by_id_or_arn(state, request)
     return {"PolicyNames": [DEFAULT_POLICY_NAME], "Truncated": False}
 
 

@@ -78,6 +78,15 @@ def resolve_key(
     return key
 
 
+def key_by_id_or_arn(state: State, request: Request, param: str = "KeyId") -> Key:
+    """The key of an operation that takes only a key ID or key ARN.
+
+    AWS refuses an alias name or alias ARN there, before any lookup, with InvalidArnException
+    `Key Aliases are not supported for this operation.` (spec §4, §9).
+    """
+    return resolve_key(state, request, request.params[param], allow_alias=False)
+
+
 def _resolve_alias(state: State, request: Request, name: str, alias_lookup: AliasLookup | None) -> Key:
     alias = state.aliases.get((request.account, request.region, name))
     if alias is not None:

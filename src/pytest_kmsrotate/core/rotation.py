@@ -31,7 +31,7 @@ from .model import (
     KeyMaterial,
 )
 from .paging import page
-from .resolve import resolve_key
+from .resolve import key_by_id_or_arn
 from .schedule import AUTOMATIC_ROTATION, ON_DEMAND_COMPLETION
 from .state import Request, State
 
@@ -109,15 +109,27 @@ def resume_rotation(state: State, key: Key, now: datetime) -> None:
         schedule_next_rotation(state, key)
 
 
-def scheduled_rotation(state: State, key: Key, when: datetime) -> None:
-    """A schedule entry came due; it runs only if the plan it was made for still holds."""
+def scheduled_rotation(state: State, key: Key, when: datetime, now: datetime) -> None:
+    """A schedule entry came due; it runs only if the plan it was made for still holds.
+
+    Every rotation of this key due by `now` happens here, each at its own instant, unless an
+    on-demand rotation is in flight (its completion must interleave in time order). The caller
+    puts the rotation log back in time order across keys (`clockwork.settle`).
+    """
     lineage = key.lineage
     if not lineage.rotation_enabled or lineage.next_rotation_date != when:
         return  # disabled, or re-planned by a new period
     primary = state.keys.get(lineage.primary_arn)
     if primary is None or primary.key_state != ENABLED:
         return  # Disabled and PendingDeletion keys do not rotate; EnableKey resumes (§3.6, §3.7)
-    rotate_automatically(state, primary, when)
+    period = timedelta(days=_period(primary))
+    while True:
+        complete_rotation(state, primary, when, AUTOMATIC)
+        when = when + period
+        lineage.next_rotation_date = when
+        if when > now or lineage.on_demand_started is not None:
+            break
+    schedule_next_rotation(state, primary)
 
 
 def finish_on_demand(state: State, key: Key, when: datetime) -> None:
@@ -162,11 +174,6 @@ def _period(key: Key) -> int:
 # -- shared checks -----------------------------------------------------------------------------
 
 
-def _key(state: State, request: Request) -> Key:
-    # allow_alias=False refuses alias names and alias ARNs before any lookup (spec §4, OBS).
-    return resolve_key(state, request, request.params["KeyId"], allow_alias=False)
-
-
 def _refuse_aws_managed(key: Key, request: Request) -> None:
     if key.is_aws_managed:
         # The caller is the account root: the fake has no IAM identities (inferred caller ARN).
@@ -198,9 +205,9 @@ def _refuse_state(key: Key) -> None:
     if key.key_state == DISABLED:
         raise errors.disabled(key.arn)
     if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+        raise errors.pending_deletion(key.arn)
     if key.key_state == PENDING_IMPORT:
-        raise errors.invalid_state(f"{key.arn} is pending import.")
+        raise errors.pending_import(key.arn)
     if key.key_state == CREATING:
         raise errors.invalid_state(f"{key.arn} is creating.")  # DOC23 footnote 14
     if key.key_state == UNAVAILABLE:
@@ -216,7 +223,7 @@ def _refuse_non_symmetric(key: Key) -> None:
 
 
 def _check_enable_disable(state: State, request: Request) -> Key:
-    key = _key(state, request)
+    key = key_by_id_or_arn(state, request)
     _refuse_aws_managed(key, request)  # inferred: authorization precedes every other check
     _refuse_external(key)  # observed before the PendingImport state check (spec §5.9)
     _refuse_custom_key_store(key)
@@ -269,7 +276,7 @@ def _rotation_status_enabled(state: State, key: Key) -> bool:
 
 
 def get_key_rotation_status(state: State, request: Request) -> dict[str, Any]:
-    key = _key(state, request)
+    key = key_by_id_or_arn(state, request)
     _refuse_custom_key_store(key)  # DOC23: Unsupported for custom key stores
     lineage = key.lineage
     enabled = _rotation_status_enabled(state, key)
@@ -291,7 +298,7 @@ def _has_pending_material(key: Key) -> bool:
 
 
 def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
-    key = _key(state, request)
+    key = key_by_id_or_arn(state, request)
     _refuse_aws_managed(key, request)  # inferred: authorization first
     _refuse_custom_key_store(key)
     _refuse_replica(key, "RotateKeyOnDemand")  # inferred: before the key state
@@ -351,7 +358,7 @@ def rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
 
 
 def list_key_rotations(state: State, request: Request) -> dict[str, Any]:
-    key = _key(state, request)
+    key = key_by_id_or_arn(state, request)
     _refuse_custom_key_store(key)  # inferred (spec §7: Unavailable column)
     mode = request.params.get("IncludeKeyMaterial", "ROTATIONS_ONLY")
     include_all = mode == "ALL_KEY_MATERIAL"

@@ -12,7 +12,7 @@ from typing import Any
 from . import errors
 from .model import PENDING_DELETION, Key
 from .paging import page
-from .resolve import resolve_key
+from .resolve import key_by_id_or_arn
 from .state import Request, State
 
 # AWS quota "tags per KMS key" (developer guide, resource quotas).
@@ -45,27 +45,21 @@ def checked_tags(tags: Iterable[Mapping[str, str]], existing: Mapping[str, str] 
     return added
 
 
-def _tag_target(state: State, request: Request) -> Key:
-    # The KeyId docs of all three operations say "key ID or key ARN"; an alias gets the
-    # InvalidArnException real AWS gives ListResourceTags/GetKeyPolicy (spec §9 wording).
-    return resolve_key(state, request, request.params["KeyId"], allow_alias=False)
-
-
 def _require_taggable(key: Key) -> None:
     # Key-state table (spec §7 footnote 3): tagging a key pending deletion is refused.
     if key.key_state == PENDING_DELETION:
-        raise errors.invalid_state(f"{key.arn} is pending deletion.")
+        raise errors.pending_deletion(key.arn)
 
 
 def tag_resource(state: State, request: Request) -> dict[str, Any]:
-    key = _tag_target(state, request)
+    key = key_by_id_or_arn(state, request)
     _require_taggable(key)
     key.tags.update(checked_tags(request.params["Tags"], key.tags))
     return {}
 
 
 def untag_resource(state: State, request: Request) -> dict[str, Any]:
-    key = _tag_target(state, request)
+    key = key_by_id_or_arn(state, request)
     _require_taggable(key)
     tag_keys = list(request.params["TagKeys"])
     _check_keys_not_reserved(tag_keys)
@@ -76,7 +70,7 @@ def untag_resource(state: State, request: Request) -> dict[str, Any]:
 
 
 def list_resource_tags(state: State, request: Request) -> dict[str, Any]:
-    key = _tag_target(state, request)
+    key = key_by_id_or_arn(state, request)
     items = [{"TagKey": k, "TagValue": v} for k, v in key.tags.items()]
     limit = min(request.params.get("Limit", LIST_TAGS_MAX), LIST_TAGS_MAX)  # inferred: clamp above 50
     return page(items, limit, request.params.get("Marker"), f"ListResourceTags:{key.arn}", "Tags")
