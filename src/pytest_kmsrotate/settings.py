@@ -6,12 +6,13 @@ Kept apart from the plugin so the parsing (and its error messages) can be tested
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .core.clock import DEFAULT_START
-from .core.config import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, Config
+from .core.defaults import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, DEFAULT_START
+
+if TYPE_CHECKING:
+    from .core.config import Config
 
 
 class SettingsError(ValueError):
@@ -86,8 +87,7 @@ def parse_region(value: Any, name: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):  # not a dataclass: the plugin imports this module at load time
     name: str
     help: str
     default: Any
@@ -134,6 +134,8 @@ def resolve(ini: Mapping[str, Any], marker_kwargs: Mapping[str, Any]) -> dict[st
 
 
 def to_config(values: Mapping[str, Any], seed: str) -> Config:
+    from .core.config import Config
+
     return Config(
         account_id=values["account_id"],
         region=values["region"],

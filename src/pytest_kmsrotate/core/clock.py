@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-DEFAULT_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+from .defaults import DEFAULT_START
 
 
 def as_utc(when: datetime, what: str = "time") -> datetime:

@@ -5,13 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .clock import DEFAULT_START
-
-# AWS documented 10 on-demand rotations per key until 2026-02, 25 since (spec §0); the seed
-# pages and the brief say 10, so 10 is the default and 25 is one setting away.
-DEFAULT_ON_DEMAND_LIMIT = 10
-DEFAULT_ACCOUNT_ID = "111122223333"
-DEFAULT_REGION = "us-east-1"
+from .defaults import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, DEFAULT_START
 
 
 @dataclass(frozen=True)
