@@ -89,11 +89,13 @@ def _chunked_medians(backends: dict[str, tuple[Any, dict[str, Callable[[], Any]]
 
 def bench_calls(repeat: int) -> dict[str, Any]:
     fake = KmsRotation(Config(on_demand_limit=10**9), freeze_time=False, patch_sleep=False)
-    bodies: dict[str, bytes] = {}
+    bodies: dict[str, tuple[bytes, dict[str, str]]] = {}
     with fake:
         client = new_client()
         client.meta.events.register(
-            "after-call.kms", lambda http_response, model, **_: bodies.__setitem__(model.name, http_response.content)
+            "after-call.kms",
+            lambda http_response, model, **_: bodies.__setitem__(
+                model.name, (http_response.content, dict(http_response.headers))),
         )
         fake_calls = _scenario(client)
         for fn in fake_calls.values():
@@ -101,8 +103,9 @@ def bench_calls(repeat: int) -> dict[str, Any]:
     floor = new_client()
 
     def canned(request: Any, event_name: str, **_: Any) -> AWSResponse:
-        body = bodies[event_name.rsplit(".", 1)[1]]
-        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(body))
+        # The very bytes and headers the fake sent: the floor is botocore's pipeline alone.
+        body, headers = bodies[event_name.rsplit(".", 1)[1]]
+        return AWSResponse(request.url, 200, dict(headers), _Raw(body))
 
     floor.meta.events.register_first("before-send.kms", canned, unique_id="bench-floor")
     floor_calls = {

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import os
 import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -34,6 +35,12 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from .model import KeyMaterial
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+if TYPE_CHECKING:  # the post-quantum modules exist from cryptography 47 only; pyproject allows 42
+    from cryptography.hazmat.primitives.asymmetric import mldsa, mlkem
+
+    MlDsaKey = mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
+    PqKey = MlDsaKey | mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey
 
 BLOB_VERSION = 1
 _NONCE = 12
@@ -268,6 +275,73 @@ def rsa_decrypt(key: PrivateKey, algorithm: str, ciphertext: bytes) -> bytes | N
         return key.decrypt(ciphertext, _oaep(algorithm))
     except ValueError:
         return None
+
+
+# --- post-quantum key pairs (ML-DSA, ML-KEM) --------------------------------------------------
+
+_PQ_ATTR = "pq_key"
+# (module, class, seed bytes): FIPS 204 seeds are 32 bytes (xi), FIPS 203 seeds 64 (d || z).
+_PQ_CLASSES = {
+    "ML_DSA_44": ("mldsa", "MLDSA44PrivateKey", 32),
+    "ML_DSA_65": ("mldsa", "MLDSA65PrivateKey", 32),
+    "ML_DSA_87": ("mldsa", "MLDSA87PrivateKey", 32),
+    "ML_KEM_512": ("mlkem", "MLKEM512PrivateKey", 64),
+    "ML_KEM_768": ("mlkem", "MLKEM768PrivateKey", 64),
+    "ML_KEM_1024": ("mlkem", "MLKEM1024PrivateKey", 64),
+}
+
+
+def _pq_class(key_spec: str) -> Any:
+    """The `cryptography` class for the spec, or None where this version lacks it (ML-KEM-512 in 50.x)."""
+    module_name, class_name, _ = _PQ_CLASSES[key_spec]
+    try:
+        module = importlib.import_module(f"cryptography.hazmat.primitives.asymmetric.{module_name}")
+    except ImportError:
+        return None
+    return getattr(module, class_name, None)
+
+
+def pq_private_key(material: KeyMaterial, key_spec: str) -> PqKey | None:
+    """The material's ML-DSA or ML-KEM private key, or None when this `cryptography` cannot make it.
+
+    Made on first use from a seed derived from the material's secret, so it is deterministic per
+    material and a key that never signs never pays for it.
+    """
+    cached = _derived(material).get(_PQ_ATTR)
+    if cached is not None:
+        return cast("PqKey", cached)
+    cls = _pq_class(key_spec)
+    if cls is None:
+        return None
+    size = _PQ_CLASSES[key_spec][2]
+    seed = hashlib.shake_256(b"kmsrotate " + key_spec.encode() + b"\x00" + secret_of(material)).digest(size)
+    try:
+        key = cast("PqKey", cls.from_seed_bytes(seed))
+    except UnsupportedAlgorithm:  # cryptography built against an OpenSSL without ML-DSA/ML-KEM
+        return None
+    _derived(material)[_PQ_ATTR] = key
+    return key
+
+
+def pq_public_key_der(key: PqKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def mldsa_sign(key: MlDsaKey, message: bytes, external_mu: bool) -> bytes:
+    """Pure ML-DSA with an empty context, as KMS signs RAW; EXTERNAL_MU signs a caller-made mu (FIPS 204 6.2)."""
+    return key.sign_mu(message) if external_mu else key.sign(message)
+
+
+def mldsa_verify(key: MlDsaKey, message: bytes, external_mu: bool, signature: bytes) -> bool:
+    public = key.public_key()
+    try:
+        if external_mu:
+            public.verify_mu(signature, message)
+        else:
+            public.verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 # --- HMAC ------------------------------------------------------------------------------------
