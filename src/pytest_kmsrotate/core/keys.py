@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
+from .checks import require_not_pending_deletion
 from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key, check_key_spec_region
 from .materials import new_material
 from .model import (
@@ -231,14 +232,9 @@ def describe_key(state: State, request: Request) -> dict[str, Any]:
     return {"KeyMetadata": key_metadata(key)}
 
 
-def _require_not_pending_deletion(key: Key) -> None:
-    if key.key_state == PENDING_DELETION:
-        raise errors.pending_deletion(key.arn)
-
-
 def enable_key(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    _require_not_pending_deletion(key)
+    require_not_pending_deletion(key)
     if key.key_state == PENDING_IMPORT:
         raise errors.pending_import(key.arn)
     was_enabled = key.key_state == ENABLED
@@ -250,7 +246,7 @@ def enable_key(state: State, request: Request) -> dict[str, Any]:
 
 def disable_key(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    _require_not_pending_deletion(key)
+    require_not_pending_deletion(key)
     if key.key_state == PENDING_IMPORT:
         raise errors.pending_import(key.arn)  # DOC23 footnote 5
     key.key_state = DISABLED
@@ -272,7 +268,7 @@ def schedule_key_deletion(state: State, request: Request) -> dict[str, Any]:
     if not 7 <= days <= 30:
         raise _window_error(days)
     # OBS (terraform-provider-aws#17889): scheduling twice gives "<arn> is pending deletion."
-    _require_not_pending_deletion(key)
+    require_not_pending_deletion(key)
     key.key_state = PENDING_DELETION
     key.deletion_date = request.now + timedelta(days=days)
     key.pending_window_days = days
@@ -317,7 +313,7 @@ def list_keys(state: State, request: Request) -> dict[str, Any]:
 
 def update_key_description(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    _require_not_pending_deletion(key)
+    require_not_pending_deletion(key)
     key.description = request.params["Description"]
     return {}
 

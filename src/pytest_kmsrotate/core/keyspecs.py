@@ -199,20 +199,9 @@ def _specs() -> dict[str, KeySpecInfo]:
 
 
 # KeySpec enum in botocore model order, so enum error messages list values the same way.
+# The model lists the pre-2024 specs first, in CustomerMasterKeySpec's order.
 _MODEL_ORDER = (
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "ECC_NIST_P256",
-    "ECC_NIST_P384",
-    "ECC_NIST_P521",
-    "ECC_SECG_P256K1",
-    "SYMMETRIC_DEFAULT",
-    "HMAC_224",
-    "HMAC_256",
-    "HMAC_384",
-    "HMAC_512",
-    "SM2",
+    *CUSTOMER_MASTER_KEY_SPECS,
     "ML_DSA_44",
     "ML_DSA_65",
     "ML_DSA_87",

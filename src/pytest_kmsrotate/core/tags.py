@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import errors
-from .model import PENDING_DELETION, Key
+from .checks import require_not_pending_deletion
 from .paging import page
 from .resolve import key_by_id_or_arn
 from .state import Request, State
@@ -45,22 +45,16 @@ def checked_tags(tags: Iterable[Mapping[str, str]], existing: Mapping[str, str] 
     return added
 
 
-def _require_taggable(key: Key) -> None:
-    # Key-state table (spec §7 footnote 3): tagging a key pending deletion is refused.
-    if key.key_state == PENDING_DELETION:
-        raise errors.pending_deletion(key.arn)
-
-
 def tag_resource(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    _require_taggable(key)
+    require_not_pending_deletion(key)  # key-state table (spec §7 fn3): no tagging
     key.tags.update(checked_tags(request.params["Tags"], key.tags))
     return {}
 
 
 def untag_resource(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    _require_taggable(key)
+    require_not_pending_deletion(key)  # key-state table (spec §7 fn3): no tagging
     tag_keys = list(request.params["TagKeys"])
     _check_keys_not_reserved(tag_keys)
     for tag_key in tag_keys:
