@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
 
+from .ed25519ph import sign as ed25519ph_sign
+from .ed25519ph import verify as ed25519ph_verify
 from .model import KeyMaterial
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -216,9 +218,16 @@ def digest_size(algorithm: str) -> int:
     return _hash_of(algorithm).digest_size
 
 
+# KMS takes only a DIGEST for it and still applies Ed25519ph's own SHA-512 prehash to those bytes
+# (Sign's MessageType docs, MODEL), so the caller's digest is the M of RFC 8032, not PH(M).
+ED25519_PH = "ED25519_PH_SHA_512"
+
+
 def sign(key: PrivateKey, algorithm: str, message: bytes, is_digest: bool) -> bytes:
     """Sign as AWS does: PSS salt = digest length, ECDSA signatures DER-encoded."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
+        if algorithm == ED25519_PH:
+            return ed25519ph_sign(key.private_bytes_raw(), hashlib.sha512(message).digest())
         return key.sign(message)
     chosen = _hash_of(algorithm)
     hash_arg: hashes.HashAlgorithm | utils.Prehashed = utils.Prehashed(chosen) if is_digest else chosen
@@ -231,6 +240,8 @@ def verify(key: PrivateKey, algorithm: str, message: bytes, is_digest: bool, sig
     public = key.public_key()
     try:
         if isinstance(public, ed25519.Ed25519PublicKey):
+            if algorithm == ED25519_PH:
+                return ed25519ph_verify(public.public_bytes_raw(), hashlib.sha512(message).digest(), signature)
             public.verify(signature, message)
             return True
         chosen = _hash_of(algorithm)

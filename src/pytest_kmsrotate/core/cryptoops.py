@@ -35,8 +35,8 @@ from .state import Request, State
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 _ARN = re.compile(r"arn:[^:]*:kms:(?P<region>[^:]*):(?P<account>[^:]*):key/(?P<key_id>.*)")
 _DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
-# Sign/Verify families whose algorithms `cryptography` cannot do (Ed25519ph, SM2).
-_UNSIGNABLE = frozenset({"ED25519_PH_SHA_512", "SM2DSA"})
+# Sign/Verify families whose algorithms `cryptography` cannot do and the fake does not either.
+_UNSIGNABLE = frozenset({"SM2DSA"})
 ML_DSA = "ML_DSA_SHAKE_256"
 
 
@@ -361,6 +361,9 @@ def _signing(state: State, request: Request, operation: str) -> tuple[Key, str, 
         raise errors.validation(f"Message type EXTERNAL_MU is incompatible with key spec {key.key_spec}.")
     if message_type == "DIGEST" and algorithm == "ED25519_SHA_512":
         raise errors.validation(f"Message type DIGEST is incompatible with algorithm {algorithm}.")  # 3P (floci)
+    if message_type == "RAW" and algorithm == crypto.ED25519_PH:
+        # The rule is AWS's (MessageType docs: ED25519_PH_SHA_512 requires DIGEST); the wording is 3P (floci).
+        raise errors.validation(f"Message type RAW is incompatible with algorithm {algorithm}.")
     if message_type == "DIGEST" and len(message) != crypto.digest_size(algorithm):
         # OBS: quoted from AWS in awslabs/aws-sdk-rust discussion #571.
         raise errors.validation(f"Digest is invalid length for algorithm {algorithm}.")
