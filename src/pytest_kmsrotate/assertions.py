@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .report import aliases, call_key, call_rows, rotation_lines, when
+from .report import aliases, call_rows, rotation_lines, when
 
 if TYPE_CHECKING:
     from .core.engine import CallRecord
@@ -133,7 +133,7 @@ def _called(fake: KmsRotation, caller: str, operation: str, key: str | KeyHandle
     arn = _key_arn(fake, key)
     of_operation = [c for c in fake.calls if c.operation == operation]
     with fake.engine.lock:
-        matching = [c for c in of_operation if arn is None or call_key(c, fake.engine.state) == arn]
+        matching = [c for c in of_operation if arn is None or c.key_arn == arn]
     where = f" for key {arn.rsplit('/', 1)[-1]}" if arn is not None else ""
     return matching, of_operation, where
 

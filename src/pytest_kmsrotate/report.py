@@ -103,34 +103,6 @@ def _keys(fake: KmsRotation) -> list[str]:
     return lines
 
 
-def call_key(call: CallRecord, state: State) -> str | None:
-    """The ARN of the key a call was about, or None.
-
-    The engine records it only when it had to resolve the key anyway; otherwise it comes from
-    the parameters, with an alias looked up as it stands now (it may have moved since).
-    """
-    if call.key_arn is not None:
-        return call.key_arn
-    ref = call.params.get("KeyId", call.params.get("TargetKeyId"))
-    if not isinstance(ref, str):
-        return None
-    account = call.account or state.config.account_id
-    if ref.startswith("arn:"):
-        parts = ref.split(":", 5)
-        if len(parts) < 6:
-            return None
-        region, account, resource = parts[3], parts[4], parts[5]
-        if resource.startswith("key/"):
-            return ref
-        ref = resource
-    else:
-        region = call.region
-    if ref.startswith("alias/"):
-        alias = state.aliases.get((account, region, ref))
-        return f"arn:aws:kms:{region}:{account}:key/{alias.target_key_id}" if alias is not None else None  # inferred
-    return f"arn:aws:kms:{region}:{account}:key/{ref}"
-
-
 def outcome(call: CallRecord) -> str:
     if call.error is None:
         return "ok"
@@ -141,7 +113,7 @@ def call_rows(calls: Sequence[CallRecord], state: State) -> list[str]:
     """The calls as an aligned table: when, which operation, on which key, how it ended."""
     rows = [("TIME", "OPERATION", "KEY ID", "OUTCOME")]
     for call in calls:
-        arn = call_key(call, state)
+        arn = call.key_arn
         rows.append((when(call.time), call.operation, arn.rsplit("/", 1)[-1] if arn else "-", outcome(call)))
     return table(rows)
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from . import crypto, errors
 from .errors import KMSError, NotImplementedByFake
-from .imports import expire_materials
 from .keyspecs import KEY_SPECS, algorithms_metadata
 from .model import (
     CREATING,
@@ -219,7 +218,6 @@ def _open(
 
 
 def encrypt(state: State, request: Request) -> dict[str, Any]:
-    expire_materials(state, request.now)
     p = request.params
     key = _usable(state, request, p["KeyId"])
     _require_usage(key, "ENCRYPT_DECRYPT", "Encrypt")
@@ -230,7 +228,6 @@ def encrypt(state: State, request: Request) -> dict[str, Any]:
 
 
 def decrypt(state: State, request: Request) -> dict[str, Any]:
-    expire_materials(state, request.now)
     p = request.params
     _no_recipient("Decrypt", p)
     if p.get("DryRun") and "IGNORE_CIPHERTEXT" in p.get("DryRunModifiers", []) and p.get("KeyId"):
@@ -254,7 +251,6 @@ def decrypt(state: State, request: Request) -> dict[str, Any]:
 
 
 def re_encrypt(state: State, request: Request) -> dict[str, Any]:
-    expire_materials(state, request.now)
     p = request.params
     source, plaintext, source_material, source_algorithm = _open(
         state,
@@ -296,7 +292,6 @@ def _data_key_size(params: Mapping[str, Any]) -> int:
 
 
 def _data_key(state: State, request: Request, operation: str) -> tuple[Key, bytes, bytes, str]:
-    expire_materials(state, request.now)
     p = request.params
     key = _usable(state, request, p["KeyId"])
     _require_symmetric(key, operation)
@@ -338,7 +333,6 @@ def generate_random(state: State, request: Request) -> dict[str, Any]:
 
 def _signing(state: State, request: Request, operation: str) -> tuple[Key, str, bytes, str]:
     """(key, algorithm, message, message type) after every check Sign and Verify share."""
-    expire_materials(state, request.now)
     p = request.params
     key = _usable(state, request, p["KeyId"])
     _require_usage(key, "SIGN_VERIFY", operation)
@@ -402,7 +396,6 @@ def verify(state: State, request: Request) -> dict[str, Any]:
 
 
 def get_public_key(state: State, request: Request) -> dict[str, Any]:
-    expire_materials(state, request.now)
     key = _usable(state, request, request.params["KeyId"])
     info = KEY_SPECS[key.key_spec]
     if not info.is_asymmetric:
@@ -430,7 +423,6 @@ def get_public_key(state: State, request: Request) -> dict[str, Any]:
 
 
 def _mac_key(state: State, request: Request, operation: str) -> tuple[Key, bytes, str]:
-    expire_materials(state, request.now)
     p = request.params
     key = _usable(state, request, p["KeyId"])
     _require_usage(key, "GENERATE_VERIFY_MAC", operation)

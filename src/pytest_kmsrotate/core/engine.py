@@ -33,7 +33,6 @@ class CallRecord:
     error: KMSError | None = None
     key_arn: str | None = None
     injected: bool = False
-    account: str = ""
 
     @property
     def ok(self) -> bool:
@@ -116,15 +115,15 @@ class Engine:
                 response = handler(self.state, request)
             except KMSError as error:
                 self._record(CallRecord(operation, params, region, now, error=error, key_arn=key_arn,
-                                        injected=error is injected, account=request.account))
+                                        injected=error is injected))
                 raise
             self._record(CallRecord(operation, params, region, now, response=response,
-                                    key_arn=key_arn or _arn_in(response), account=request.account))
+                                    key_arn=key_arn or _arn_in(response)))
             return response
 
     def _key_arn(self, request: Request) -> str | None:
         """The ARN of the key a call names, without a lookup where the reference already says it."""
-        ref = request.params.get("KeyId")
+        ref = request.params.get("KeyId", request.params.get("TargetKeyId"))
         if not isinstance(ref, str):
             return None
         if ref.startswith("arn:") and ":key/" in ref:

@@ -73,7 +73,6 @@ def _keys_sharing(state: State, key: Key) -> list[Key]:
 
 
 def get_parameters_for_import(state: State, request: Request) -> dict[str, Any]:
-    expire_materials(state, request.now)
     p = request.params
     key = _external_key(state, request)
     _not_pending_deletion(key)
@@ -169,7 +168,6 @@ def _check_material_fits(key: Key, material: bytes) -> crypto.PrivateKey | None:
 
 
 def import_key_material(state: State, request: Request) -> dict[str, Any]:
-    expire_materials(state, request.now)
     p = request.params
     key = _external_key(state, request)
     _not_pending_deletion(key)
@@ -271,7 +269,6 @@ def _restore_if_complete(key: Key) -> None:
 
 
 def delete_imported_key_material(state: State, request: Request) -> dict[str, Any]:
-    expire_materials(state, request.now)
     key = _external_key(state, request)
     wanted = request.params.get("KeyMaterialId")
     if wanted is None:
