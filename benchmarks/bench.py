@@ -31,7 +31,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 from pytest_kmsrotate import KmsRotation
-from pytest_kmsrotate.core.config import Config
+from pytest_kmsrotate._core.config import Config
 
 RESULTS = Path(__file__).parent / "results"
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -264,7 +264,7 @@ def bench_startup(repeat: int) -> dict[str, Any]:
 
         with_plugin, without = [], []
         for _ in range(repeat):  # alternating, so drifts in machine load hit both alike
-            with_plugin.append(collect("-p", "pytest_kmsrotate.plugin"))
+            with_plugin.append(collect("-p", "pytest_kmsrotate._pytest_plugin.plugin"))
             without.append(collect())
     a, b = statistics.median(with_plugin), statistics.median(without)
     import_ms = _plugin_import_ms()
@@ -274,10 +274,11 @@ def bench_startup(repeat: int) -> dict[str, Any]:
 
 def _plugin_import_ms() -> float:
     """What importing the plugin adds after pytest is imported, by Python's own -X importtime."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import pytest; import pytest_kmsrotate.plugin"],
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                          "import pytest; import pytest_kmsrotate._pytest_plugin.plugin"],
                          check=True, capture_output=True, text=True).stderr
     for line in out.splitlines():
-        if line.rstrip().endswith("| pytest_kmsrotate.plugin"):
+        if line.rstrip().endswith("| pytest_kmsrotate._pytest_plugin.plugin"):
             return int(line.split("|")[1]) / 1e3
     return float("nan")
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_kmsrotate.core.materials import new_material
-from pytest_kmsrotate.core.model import ENABLED, PENDING_ROTATION, Key
-from pytest_kmsrotate.fake import KmsRotation
+from pytest_kmsrotate._core.materials import new_material
+from pytest_kmsrotate._core.model import ENABLED, PENDING_ROTATION, Key
+from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
 from tests.conftest import assert_matches_output_shape, error_of, sent_no_message
 
 # (KeySpec, KeyUsage) of every key kind rotation refuses with a message-less error.

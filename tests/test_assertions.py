@@ -9,9 +9,14 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 
-from pytest_kmsrotate.assertions import assert_called, assert_not_called, assert_not_rotated, assert_rotated
-from pytest_kmsrotate.fake import KmsRotation
-from pytest_kmsrotate.handles import KeyHandle
+from pytest_kmsrotate._pytest_plugin.assertions import (
+    assert_called,
+    assert_not_called,
+    assert_not_rotated,
+    assert_rotated,
+)
+from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
+from pytest_kmsrotate._pytest_plugin.views import KeyHandle
 
 
 @pytest.fixture

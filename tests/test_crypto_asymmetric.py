@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
-from pytest_kmsrotate.core import crypto
-from pytest_kmsrotate.core.model import KeyMaterial
+from pytest_kmsrotate._core import primitives as crypto
+from pytest_kmsrotate._core.model import KeyMaterial
 from tests.conftest import assert_matches_output_shape, error_of, sent_no_message
 
 _HASH = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}

@@ -10,7 +10,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from pytest_kmsrotate.core import ed25519ph
+from pytest_kmsrotate._core import ed25519ph
 from tests._rotation_support import expect_error
 from tests.conftest import assert_matches_output_shape
 

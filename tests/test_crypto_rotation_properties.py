@@ -10,8 +10,8 @@ import boto3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_kmsrotate.core.config import Config
-from pytest_kmsrotate.fake import KmsRotation
+from pytest_kmsrotate._core.config import Config
+from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
 from tests.conftest import assert_matches_output_shape
 from tests.test_import_material import import_material
 

@@ -95,7 +95,7 @@ def _between(page: Path, name: str) -> str:
 
 
 def test_reference_lists_exactly_the_supported_operations() -> None:
-    from pytest_kmsrotate.core.engine import Engine
+    from pytest_kmsrotate._core.engine import Engine
 
     documented = re.findall(r"^- `(\w+)`", _between(DOCS / "reference.md", "operations"), re.M)
     assert documented == sorted(documented), "keep the list sorted"
@@ -104,7 +104,7 @@ def test_reference_lists_exactly_the_supported_operations() -> None:
 
 
 def test_reference_lists_exactly_the_ini_options() -> None:
-    from pytest_kmsrotate.settings import SETTINGS, ini_name
+    from pytest_kmsrotate._pytest_plugin.settings import SETTINGS, ini_name
 
     rows = re.findall(r"^\| `(kms_rotation_\w+)` \| `([^`]*)` \|", _between(DOCS / "reference.md", "ini"), re.M)
     assert [name for name, _ in rows] == [ini_name(s.name) for s in SETTINGS]

@@ -9,8 +9,8 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from pytest_kmsrotate.core.faults import DEFAULT_MESSAGES
-from pytest_kmsrotate.fake import KmsRotation
+from pytest_kmsrotate._core.faults import DEFAULT_MESSAGES
+from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
 from tests.conftest import assert_matches_output_shape, error_of, sent_no_message
 
 # (code, HTTP status AWS answers with) of the errors both retry modes retry.

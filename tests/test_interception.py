@@ -18,7 +18,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from pytest_kmsrotate import KmsRotation, NotImplementedByFake
-from pytest_kmsrotate.core.config import Config
+from pytest_kmsrotate._core.config import Config
 from tests.conftest import assert_matches_output_shape, error_of
 
 # Created at import time, long before any fixture runs: application code does this.
@@ -243,8 +243,8 @@ def test_plugin_import_loads_nothing_heavy() -> None:
     code = textwrap.dedent(
         """
         import sys
-        import pytest_kmsrotate.plugin
-        heavy = [m for m in ("boto3", "botocore", "freezegun", "cryptography", "pytest_kmsrotate.core.engine")
+        import pytest_kmsrotate._pytest_plugin.plugin
+        heavy = [m for m in ("boto3", "botocore", "freezegun", "cryptography", "pytest_kmsrotate._core.engine")
                  if m in sys.modules]
         print(",".join(heavy))
         """

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_kmsrotate.core.keyspecs import KEY_SPECS
+from pytest_kmsrotate._core.keyspecs import KEY_SPECS
 from tests.conftest import assert_matches_output_shape, error_of, sent_no_message
 
 ACCOUNT = "111122223333"

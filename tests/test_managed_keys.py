@@ -8,10 +8,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_kmsrotate.core.engine import Engine
-from pytest_kmsrotate.core.managed import aws_managed_lookup
-from pytest_kmsrotate.core.resolve import resolve_key
-from pytest_kmsrotate.core.state import Request
+from pytest_kmsrotate._core.engine import Engine
+from pytest_kmsrotate._core.managed import aws_managed_lookup
+from pytest_kmsrotate._core.resolve import resolve_key
+from pytest_kmsrotate._core.state import Request
 from tests.conftest import assert_matches_output_shape, error_of
 
 ARN_PREFIX = "arn:aws:kms:us-east-1:111122223333"

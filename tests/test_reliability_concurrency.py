@@ -20,8 +20,8 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from pytest_kmsrotate.core.clock import Clock
-from pytest_kmsrotate.core.engine import Engine
+from pytest_kmsrotate._core.clock import Clock
+from pytest_kmsrotate._core.engine import Engine
 from tests.conftest import assert_matches_output_shape
 
 WORKERS = 32
@@ -276,17 +276,17 @@ class _RacingClock(Clock):
 def test_a_clock_move_during_a_call_never_shows_a_stale_schedule() -> None:
     clock = _RacingClock(datetime.fromisoformat("2024-01-01T00:00:00+00:00"))
     engine = Engine(clock=clock)
-    arn = engine.handle("CreateKey", {})["KeyMetadata"]["Arn"]
-    engine.handle("EnableKeyRotation", {"KeyId": arn, "RotationPeriodInDays": 90})
+    arn = engine.execute("CreateKey", {})["KeyMetadata"]["Arn"]
+    engine.execute("EnableKeyRotation", {"KeyId": arn, "RotationPeriodInDays": 90})
     clock.advance(timedelta(days=90) - timedelta(minutes=1))
     clock.jump = timedelta(minutes=30)  # across the automatic rotation due in one minute
-    status = engine.handle("GetKeyRotationStatus", {"KeyId": arn})
+    status = engine.execute("GetKeyRotationStatus", {"KeyId": arn})
     assert clock.mover is not None
     clock.mover.join()
     answered_at = engine.calls[-1].time
     # AWS never answers with a next rotation date already behind the time it answered at.
     assert status["NextRotationDate"] > answered_at
-    rotations = engine.handle("ListKeyRotations", {"KeyId": arn})["Rotations"]
+    rotations = engine.execute("ListKeyRotations", {"KeyId": arn})["Rotations"]
     assert [r["RotationDate"] for r in rotations] == [status["NextRotationDate"]]
     times = [e["eventTime"] for e in engine.events if "eventTime" in e]
     assert times == sorted(times), "the event log went back in time"

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_kmsrotate import KmsRotation, NotImplementedByFake
-from pytest_kmsrotate.core.engine import Engine
+from pytest_kmsrotate._core.engine import Engine
 from tests.conftest import assert_matches_output_shape, error_of
 from tests.test_import_material import wrap
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from pytest_kmsrotate.core.config import Config
-from pytest_kmsrotate.fake import KmsRotation
-from pytest_kmsrotate.report import render
+from pytest_kmsrotate._core.config import Config
+from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
+from pytest_kmsrotate._pytest_plugin.report import render
 
 ID = "????????-????-????-????-????????????"  # key IDs: 36 characters, stable per test but not worth pinning
 SUITE = """
@@ -70,7 +70,7 @@ SECTION = [
 EMPTY = ["clock 2024-01-01 00:00:00 UTC   region us-east-1   account 111122223333", "keys: none", "calls: none"]
 STASH_PROBE = """
     import pytest
-    from pytest_kmsrotate.plugin import FAKE_KEY
+    from pytest_kmsrotate._pytest_plugin.plugin import FAKE_KEY
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(item):

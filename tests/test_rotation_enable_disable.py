@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_kmsrotate.core.model import CREATING, UNAVAILABLE, UPDATING
+from pytest_kmsrotate._core.model import CREATING, UNAVAILABLE, UPDATING
 from tests._rotation_support import NON_SYMMETRIC, ROOT, expect_error, external_key, ok, set_fields
 from tests.conftest import error_of
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pytest_kmsrotate.core.model import CREATING, PENDING_IMPORT, UNAVAILABLE, UPDATING
-from pytest_kmsrotate.core.rotation import CONFLICT_MESSAGE
+from pytest_kmsrotate._core.model import CREATING, PENDING_IMPORT, UNAVAILABLE, UPDATING
+from pytest_kmsrotate._core.rotation import CONFLICT_MESSAGE
 from tests._rotation_support import NON_SYMMETRIC, ROOT, expect_error, external_key, key_of, ok, set_fields
 
 

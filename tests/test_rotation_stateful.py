@@ -12,8 +12,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from pytest_kmsrotate.core.config import Config
-from pytest_kmsrotate.fake import KmsRotation
+from pytest_kmsrotate._core.config import Config
+from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
 
 LIMIT = 3
 

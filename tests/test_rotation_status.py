@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pytest_kmsrotate.core.config import Config
-from pytest_kmsrotate.fake import KmsRotation
+from pytest_kmsrotate._core.config import Config
+from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
 from tests._rotation_support import NON_SYMMETRIC, expect_error, external_key, ok
 
 

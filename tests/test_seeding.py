@@ -13,9 +13,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_kmsrotate.core.config import Config
-from pytest_kmsrotate.fake import KmsRotation
-from pytest_kmsrotate.seeding import FIELDS, RUNTIME_FIELDS, SeedingError, SeedKey, on_demand_times
+from pytest_kmsrotate._core.config import Config
+from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
+from pytest_kmsrotate._pytest_plugin.seeding import FIELDS, RUNTIME_FIELDS, SeedingError, SeedKey, on_demand_times
 from tests.conftest import assert_matches_output_shape, error_of
 
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)

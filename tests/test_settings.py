@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pytest_kmsrotate.settings import SETTING_NAMES, SettingsError, resolve
+from pytest_kmsrotate._pytest_plugin.settings import SETTING_NAMES, SettingsError, resolve
 
 
 def test_defaults() -> None:

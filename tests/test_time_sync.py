@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from pytest_kmsrotate import KmsRotation
-from pytest_kmsrotate.core.clock import DEFAULT_START
-from pytest_kmsrotate.core.config import Config
+from pytest_kmsrotate._core.clock import DEFAULT_START
+from pytest_kmsrotate._core.config import Config
 
 
 def test_code_under_test_reads_the_simulated_time(kms_rotation: KmsRotation) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_kmsrotate.core.clock import DEFAULT_START, Clock, ClockError
+from pytest_kmsrotate._core.clock import DEFAULT_START, Clock, ClockError
 
 
 def test_starts_where_told_and_reads_as_aware_utc() -> None:

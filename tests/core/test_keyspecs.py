@@ -10,8 +10,8 @@ from typing import Any
 import botocore.session
 import pytest
 
-from pytest_kmsrotate.core import keyspecs
-from pytest_kmsrotate.core.keyspecs import (
+from pytest_kmsrotate._core import keyspecs
+from pytest_kmsrotate._core.keyspecs import (
     KEY_SPECS,
     KEY_USAGES,
     CreateKeyDecision,

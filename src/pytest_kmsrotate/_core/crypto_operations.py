@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from . import crypto, errors
+from . import errors, primitives
 from .errors import KMSError, NotImplementedByFake
 from .keyspecs import KEY_SPECS, algorithms_metadata
 from .model import (
@@ -135,15 +135,15 @@ def _seal(key: Key, algorithm: str, plaintext: bytes, context: Mapping[str, str]
     """(ciphertext blob, KeyMaterialId or None for asymmetric keys) under the key's current material."""
     if key.key_spec == SYMMETRIC_DEFAULT:
         material = _current(key)
-        return crypto.seal(key.arn, material, plaintext, context), material.material_id
-    limit = crypto.rsa_max_plaintext(key.key_spec, algorithm)
+        return primitives.seal(key.arn, material, plaintext, context), material.material_id
+    limit = primitives.rsa_max_plaintext(key.key_spec, algorithm)
     if len(plaintext) > limit:
         # 3P (floci), matching AWS's RSA size refusal.
         raise errors.validation(
             f"Algorithm {algorithm} and key spec {key.key_spec} cannot encrypt data larger than {limit} bytes."
         )
-    private = crypto.private_key(_current(key), key.key_spec, _imported(key))
-    return crypto.rsa_encrypt(private, algorithm, plaintext), None
+    private = primitives.private_key(_current(key), key.key_spec, _imported(key))
+    return primitives.rsa_encrypt(private, algorithm, plaintext), None
 
 
 def _encryption_algorithm(key: Key, algorithm: str | None) -> str:
@@ -186,12 +186,12 @@ def _open(
         _require_usage(explicit, "ENCRYPT_DECRYPT", operation)
         if explicit.key_spec != SYMMETRIC_DEFAULT:
             chosen = _encryption_algorithm(explicit, algorithm)
-            private = crypto.private_key(_current(explicit), explicit.key_spec, _imported(explicit))
-            plaintext = crypto.rsa_decrypt(private, chosen, blob)
+            private = primitives.private_key(_current(explicit), explicit.key_spec, _imported(explicit))
+            plaintext = primitives.rsa_decrypt(private, chosen, blob)
             if plaintext is None:
                 raise _invalid_ciphertext()
             return explicit, plaintext, None, chosen
-    sealed = crypto.parse_blob(blob)
+    sealed = primitives.parse_blob(blob)
     if sealed is None:
         raise _invalid_ciphertext()
     key = _blob_key(state, request, sealed.key_arn)
@@ -208,7 +208,7 @@ def _open(
     material = key.lineage.by_id(sealed.material_id)
     if material is None or material.state not in (CURRENT, NON_CURRENT):
         raise _invalid_ciphertext()
-    plaintext = crypto.open_blob(sealed, material, context)
+    plaintext = primitives.open_blob(sealed, material, context)
     if plaintext is None:
         raise _invalid_ciphertext()
     return key, plaintext, material.material_id, chosen
@@ -299,7 +299,8 @@ def _data_key(state: State, request: Request, operation: str) -> tuple[Key, byte
     _dry_run(p)
     plaintext = os.urandom(size)
     material = _current(key)
-    return key, plaintext, crypto.seal(key.arn, material, plaintext, p.get("EncryptionContext")), material.material_id
+    sealed = primitives.seal(key.arn, material, plaintext, p.get("EncryptionContext"))
+    return key, plaintext, sealed, material.material_id
 
 
 def generate_data_key(state: State, request: Request) -> dict[str, Any]:
@@ -339,7 +340,8 @@ def _signing(state: State, request: Request, operation: str) -> tuple[Key, str, 
     algorithm = p["SigningAlgorithm"]
     if algorithm not in KEY_SPECS[key.key_spec].signing_algorithms:
         raise _incompatible(algorithm, key)
-    if algorithm in _UNSIGNABLE or (algorithm == ML_DSA and crypto.pq_private_key(_current(key), key.key_spec) is None):
+    unsignable = algorithm == ML_DSA and primitives.pq_private_key(_current(key), key.key_spec) is None
+    if algorithm in _UNSIGNABLE or unsignable:
         raise NotImplementedByFake(f"{operation} with {algorithm}")
     message_type = p.get("MessageType", "RAW")
     message: bytes = p["Message"]
@@ -355,18 +357,18 @@ def _signing(state: State, request: Request, operation: str) -> tuple[Key, str, 
         raise errors.validation(f"Message type EXTERNAL_MU is incompatible with key spec {key.key_spec}.")
     if message_type == "DIGEST" and algorithm == "ED25519_SHA_512":
         raise errors.validation(f"Message type DIGEST is incompatible with algorithm {algorithm}.")  # 3P (floci)
-    if message_type == "RAW" and algorithm == crypto.ED25519_PH:
+    if message_type == "RAW" and algorithm == primitives.ED25519_PH:
         # The rule is AWS's (MessageType docs: ED25519_PH_SHA_512 requires DIGEST); the wording is 3P (floci).
         raise errors.validation(f"Message type RAW is incompatible with algorithm {algorithm}.")
-    if message_type == "DIGEST" and len(message) != crypto.digest_size(algorithm):
+    if message_type == "DIGEST" and len(message) != primitives.digest_size(algorithm):
         # OBS: quoted from AWS in awslabs/aws-sdk-rust discussion #571.
         raise errors.validation(f"Digest is invalid length for algorithm {algorithm}.")
     _dry_run(p)
     return key, algorithm, message, message_type
 
 
-def _mldsa_key(key: Key) -> crypto.MlDsaKey:
-    private = crypto.pq_private_key(_current(key), key.key_spec)
+def _mldsa_key(key: Key) -> primitives.MlDsaKey:
+    private = primitives.pq_private_key(_current(key), key.key_spec)
     # _signing refused a key this cryptography cannot make; an ML-DSA spec never makes an ML-KEM key.
     assert private is not None and not hasattr(private, "decapsulate")
     return private
@@ -375,10 +377,10 @@ def _mldsa_key(key: Key) -> crypto.MlDsaKey:
 def sign(state: State, request: Request) -> dict[str, Any]:
     key, algorithm, message, message_type = _signing(state, request, "Sign")
     if algorithm == ML_DSA:
-        signature = crypto.mldsa_sign(_mldsa_key(key), message, message_type == "EXTERNAL_MU")
+        signature = primitives.mldsa_sign(_mldsa_key(key), message, message_type == "EXTERNAL_MU")
     else:
-        private = crypto.private_key(_current(key), key.key_spec, _imported(key))
-        signature = crypto.sign(private, algorithm, message, message_type == "DIGEST")
+        private = primitives.private_key(_current(key), key.key_spec, _imported(key))
+        signature = primitives.sign(private, algorithm, message, message_type == "DIGEST")
     return {"KeyId": key.arn, "Signature": signature, "SigningAlgorithm": algorithm}
 
 
@@ -386,10 +388,10 @@ def verify(state: State, request: Request) -> dict[str, Any]:
     key, algorithm, message, message_type = _signing(state, request, "Verify")
     signature: bytes = request.params["Signature"]
     if algorithm == ML_DSA:
-        valid = crypto.mldsa_verify(_mldsa_key(key), message, message_type == "EXTERNAL_MU", signature)
+        valid = primitives.mldsa_verify(_mldsa_key(key), message, message_type == "EXTERNAL_MU", signature)
     else:
-        private = crypto.private_key(_current(key), key.key_spec, _imported(key))
-        valid = crypto.verify(private, algorithm, message, message_type == "DIGEST", signature)
+        private = primitives.private_key(_current(key), key.key_spec, _imported(key))
+        valid = primitives.verify(private, algorithm, message, message_type == "DIGEST", signature)
     if not valid:
         raise KMSError("KMSInvalidSignatureException", None)  # AWS sends no message (LocalStack, validated)
     return {"KeyId": key.arn, "SignatureValid": True, "SigningAlgorithm": algorithm}
@@ -401,12 +403,12 @@ def get_public_key(state: State, request: Request) -> dict[str, Any]:
     if not info.is_asymmetric:
         raise errors.unsupported(None)  # inferred: no recorded text for a symmetric or HMAC key
     if info.family in ("ML_DSA", "ML_KEM"):
-        pq = crypto.pq_private_key(_current(key), key.key_spec)
+        pq = primitives.pq_private_key(_current(key), key.key_spec)
         if pq is None:
             raise NotImplementedByFake(f"GetPublicKey for {key.key_spec}")
-        public = crypto.pq_public_key_der(pq)
+        public = primitives.pq_public_key_der(pq)
     elif info.family in ("RSA", "ECC"):
-        public = crypto.public_key_der(crypto.private_key(_current(key), key.key_spec, _imported(key)))
+        public = primitives.public_key_der(primitives.private_key(_current(key), key.key_spec, _imported(key)))
     else:
         raise NotImplementedByFake(f"GetPublicKey for {key.key_spec}")
     return {
@@ -430,13 +432,13 @@ def _mac_key(state: State, request: Request, operation: str) -> tuple[Key, bytes
     if algorithm not in KEY_SPECS[key.key_spec].mac_algorithms:
         raise _incompatible(algorithm, key)
     _dry_run(p)
-    return key, crypto.hmac_key(_current(key), key.key_spec, _imported(key)), algorithm
+    return key, primitives.hmac_key(_current(key), key.key_spec, _imported(key)), algorithm
 
 
 def generate_mac(state: State, request: Request) -> dict[str, Any]:
     key, secret, algorithm = _mac_key(state, request, "GenerateMac")
     return {
-        "Mac": crypto.mac(secret, algorithm, request.params["Message"]),
+        "Mac": primitives.mac(secret, algorithm, request.params["Message"]),
         "MacAlgorithm": algorithm,
         "KeyId": key.arn,
     }
@@ -444,7 +446,7 @@ def generate_mac(state: State, request: Request) -> dict[str, Any]:
 
 def verify_mac(state: State, request: Request) -> dict[str, Any]:
     key, secret, algorithm = _mac_key(state, request, "VerifyMac")
-    if not crypto.mac_matches(secret, algorithm, request.params["Message"], request.params["Mac"]):
+    if not primitives.mac_matches(secret, algorithm, request.params["Message"], request.params["Mac"]):
         raise KMSError("KMSInvalidMacException", None)  # AWS sends no message (LocalStack, validated)
     return {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": algorithm}
 

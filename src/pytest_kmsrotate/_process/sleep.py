@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .core.clock import Clock
+from .._core.clock import Clock
 
 
 def _called_from_botocore() -> bool:

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .core.config import Config
-from .core.engine import Engine
-from .core.errors import KMSError
-from .core.managed import PREFIX as MANAGED_PREFIX
-from .core.managed import SERVICES
-from .core.model import ON_DEMAND
-from .core.rotation import CONFLICT_WINDOW, complete_rotation
-from .handles import KeyHandle
+from .._core.config import Config
+from .._core.engine import Engine
+from .._core.errors import KMSError
+from .._core.managed import PREFIX as MANAGED_PREFIX
+from .._core.managed import SERVICES
+from .._core.model import ON_DEMAND
+from .._core.rotation import CONFLICT_WINDOW, complete_rotation
+from .views import KeyHandle
 
 FIELDS = (
     "alias", "aws_managed", "created", "description", "enabled", "key_spec", "key_usage", "multi_region",
@@ -301,15 +301,15 @@ class _Builder:
         self.arn = ""
 
     def call(self, operation: str, params: dict[str, Any], region: str | None = None) -> dict[str, Any]:
-        from .wire.interceptor import service_model
-        from .wire.validation import validation_message
+        from .._protocol.service_model import service_model
+        from .._protocol.validation import validation_message
 
-        # The wire adapter's server-side validation runs too: seeding skips botocore, not AWS's rules.
+        # The protocol layer's server-side validation runs too: seeding skips botocore, not AWS's rules.
         message = validation_message(service_model().operation_model(operation).input_shape, params)
         try:
             if message is not None:
                 raise KMSError("ValidationException", message)
-            return self.engine.handle(operation, params, region or self.key.region)
+            return self.engine.execute(operation, params, region or self.key.region)
         except KMSError as error:
             said = f": {error.message}" if error.message else " (AWS sent no message)"
             raise _fail(self.key.label, f"{operation} failed with {error.code}{said}") from None

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 try:
-    from pytest_kmsrotate.wire.validation import java_pattern, type_error, validation_message
+    from pytest_kmsrotate._protocol.validation import java_pattern, type_error, validation_message
 except ModuleNotFoundError:  # the package is not installed: test the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-    from pytest_kmsrotate.wire.validation import java_pattern, type_error, validation_message
+    from pytest_kmsrotate._protocol.validation import java_pattern, type_error, validation_message
 
 MODEL = botocore.session.get_session().get_service_model("kms")
 ONE = "1 validation error detected: "

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 from .report import aliases, call_rows, rotation_lines, when
 
 if TYPE_CHECKING:
-    from .core.engine import CallRecord
+    from .._core.engine import CallRecord
     from .fake import KmsRotation
-    from .handles import KeyHandle
+    from .views import KeyHandle
 
 ROTATION_TYPES = ("AUTOMATIC", "ON_DEMAND")
 
 
 def operation_names() -> frozenset[str]:
-    from .wire.interceptor import service_model
+    from .._protocol.service_model import service_model
 
     return frozenset(service_model().operation_names)
 

@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .core.defaults import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, DEFAULT_START
+from .._core.defaults import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, DEFAULT_START
 
 if TYPE_CHECKING:
-    from .core.config import Config
+    from .._core.config import Config
 
 
 class SettingsError(ValueError):
@@ -134,7 +134,7 @@ def resolve(ini: Mapping[str, Any], marker_kwargs: Mapping[str, Any]) -> dict[st
 
 
 def to_config(values: Mapping[str, Any], seed: str) -> Config:
-    from .core.config import Config
+    from .._core.config import Config
 
     return Config(
         account_id=values["account_id"],

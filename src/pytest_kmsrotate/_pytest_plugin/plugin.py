@@ -58,7 +58,7 @@ def _marker_settings(node: pytest.Item) -> dict[str, Any]:
 
 
 def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
-    from .core.config import Config
+    from .._core.config import Config
     from .fake import KmsRotation
     from .seeding import SeedingError, marker_keys
 

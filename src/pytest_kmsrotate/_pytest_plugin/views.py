@@ -1,15 +1,16 @@
-"""Read-only views a test uses to look at the fake: key handles and rotation records."""
+"""Read-only views a test uses to look at the fake: key handles, rotation records, the event log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .core.model import Key
+from .._core.model import Key
 
 if TYPE_CHECKING:
-    from .core.engine import Engine
+    from .._core.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -107,3 +108,45 @@ class KeyHandle:
 
     def __repr__(self) -> str:
         return f"<KeyHandle {self.arn}>"
+
+
+def _key_matches(event: dict[str, Any], key: str) -> bool:
+    arns = [r.get("ARN") for r in event.get("resources", []) if isinstance(r, dict)]
+    arns += [r for r in event.get("resources", []) if isinstance(r, str)]
+    return any(arn == key or (arn or "").endswith("/" + key) for arn in arns)
+
+
+class EventLog(list[dict[str, Any]]):
+    """CloudTrail records and EventBridge events, in the order AWS would have emitted them."""
+
+    def __init__(self, events: Iterable[dict[str, Any]] = ()) -> None:
+        super().__init__(events)
+
+    def where(self, *, name: str | None = None, key: str | None = None, type: str | None = None) -> EventLog:
+        """Events matching every given filter.
+
+        `name`: CloudTrail eventName (`RotateKey`, `RotateKeyOnDemand`, ...) or EventBridge
+        detail-type (`KMS CMK Rotation`); `key`: key ARN or key ID; `type`: CloudTrail eventType
+        (`AwsApiCall`, `AwsServiceEvent`) or `EventBridge`.
+        """
+        def keep(event: dict[str, Any]) -> bool:
+            if name is not None and name not in (event.get("eventName"), event.get("detail-type")):
+                return False
+            if type is not None and type != event.get("eventType", "EventBridge" if "detail-type" in event else None):
+                return False
+            return key is None or _key_matches(event, key)
+
+        return EventLog(e for e in self if keep(e))
+
+    @property
+    def cloudtrail(self) -> EventLog:
+        return EventLog(e for e in self if "eventType" in e)
+
+    @property
+    def eventbridge(self) -> EventLog:
+        return EventLog(e for e in self if "detail-type" in e)
+
+    @property
+    def names(self) -> list[str]:
+        """eventName (or detail-type) of each event, in order: handy in an assertion."""
+        return [e.get("eventName") or e.get("detail-type", "") for e in self]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import aliases, cryptoops, imports, keys, multiregion, policies, rotation, tags
+from . import aliases, crypto_operations, imports, keys, multiregion, policies, rotation, tags
 from .state import Request, State
 
 OPERATIONS: dict[str, Callable[[State, Request], dict[str, Any]]] = {
@@ -15,6 +15,6 @@ OPERATIONS: dict[str, Callable[[State, Request], dict[str, Any]]] = {
     **policies.OPERATIONS,
     **rotation.OPERATIONS,
     **multiregion.OPERATIONS,
-    **cryptoops.OPERATIONS,
+    **crypto_operations.OPERATIONS,
     **imports.OPERATIONS,
 }

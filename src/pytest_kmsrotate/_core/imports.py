@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from . import crypto, errors
+from . import errors, primitives
 from .errors import KMSError
 from .keyspecs import KEY_SPECS
 from .model import (
@@ -80,14 +80,14 @@ def get_parameters_for_import(state: State, request: Request) -> dict[str, Any]:
     if spec == "SM2" or algorithm == "SM2PKE":
         # inferred: SM2 wrapping is offered in China Regions only; the fake has no SM2.
         raise errors.unsupported(f"WrappingKeySpec {spec} with WrappingAlgorithm {algorithm} is not supported.")
-    wrapping = crypto.wrapping_key(spec)
+    wrapping = primitives.wrapping_key(spec)
     token = _TOKEN_PREFIX + state.ids.token("import-token").encode()
     valid_to = request.now + TOKEN_LIFETIME
     state.imports.tokens[token] = ImportToken(key.arn, spec, algorithm, valid_to)
     return {
         "KeyId": key.arn,
         "ImportToken": token,
-        "PublicKey": crypto.public_key_der(wrapping),
+        "PublicKey": primitives.public_key_der(wrapping),
         "ParametersValidTo": valid_to,
     }
 
@@ -119,15 +119,15 @@ def _unwrap(state: State, request: Request, key: Key) -> bytes:
     if request.now >= token.valid_to:
         # inferred: no recorded text; the model's exception doc sentence.
         raise KMSError("ExpiredImportTokenException", "The specified import token is expired.")
-    material = crypto.unwrap(
-        crypto.wrapping_key(token.wrapping_spec), token.algorithm, request.params["EncryptedKeyMaterial"]
+    material = primitives.unwrap(
+        primitives.wrapping_key(token.wrapping_spec), token.algorithm, request.params["EncryptedKeyMaterial"]
     )
     if material is None:
         raise KMSError("InvalidCiphertextException", None)  # OBS: no message (spec §5.6)
     return material
 
 
-def _parsed_private_key(key: Key, material: bytes) -> crypto.PrivateKey | None:
+def _parsed_private_key(key: Key, material: bytes) -> primitives.PrivateKey | None:
     """The imported asymmetric private key if it fits the key spec, else None."""
     try:
         loaded = serialization.load_der_private_key(material, password=None)
@@ -149,7 +149,7 @@ def _parsed_private_key(key: Key, material: bytes) -> crypto.PrivateKey | None:
     return None
 
 
-def _check_material_fits(key: Key, material: bytes) -> crypto.PrivateKey | None:
+def _check_material_fits(key: Key, material: bytes) -> primitives.PrivateKey | None:
     info = KEY_SPECS[key.key_spec]
     # inferred: IncorrectKeyMaterialException with no message for bytes of the wrong kind or size.
     wrong = KMSError("IncorrectKeyMaterialException", None)
@@ -158,7 +158,7 @@ def _check_material_fits(key: Key, material: bytes) -> crypto.PrivateKey | None:
             raise wrong
         return None
     if info.is_hmac:
-        if not crypto.HMAC_KEY_BYTES[key.key_spec] <= len(material) <= _HMAC_MAX[key.key_spec]:
+        if not primitives.HMAC_KEY_BYTES[key.key_spec] <= len(material) <= _HMAC_MAX[key.key_spec]:
             raise wrong
         return None
     private = _parsed_private_key(key, material)
@@ -177,7 +177,7 @@ def import_key_material(state: State, request: Request) -> dict[str, Any]:
         raise errors.validation("Input parameter keyMaterialId cannot be used with NEW_KEY_MATERIAL importType.")
     secret = _unwrap(state, request, key)
     private = _check_material_fits(key, secret)
-    material_id = crypto.imported_material_id(key.account, key.key_id, secret)
+    material_id = primitives.imported_material_id(key.account, key.key_id, secret)
     existing = key.lineage.by_id(material_id)
     # A replica's first import of its primary's material is an EXISTING import whatever it says.
     if key.is_replica and existing is not None and p.get("ImportType") is None:
@@ -188,7 +188,7 @@ def import_key_material(state: State, request: Request) -> dict[str, Any]:
         material = _import_existing(state, key, material_id, existing, p.get("KeyMaterialId"))
         material.secret = secret
     if private is not None:
-        crypto.preset_private_key(material, private)
+        primitives.preset_private_key(material, private)
     material.import_state = IMPORTED
     material.expiration_model = model
     material.valid_to = valid_to

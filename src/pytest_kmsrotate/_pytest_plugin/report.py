@@ -11,11 +11,11 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .core.engine import CallRecord
-    from .core.model import Key
-    from .core.state import State
+    from .._core.engine import CallRecord
+    from .._core.model import Key
+    from .._core.state import State
     from .fake import KmsRotation
-    from .handles import RotationRecord
+    from .views import RotationRecord
 
 TITLE = "kms-rotation"
 LAST_CALLS = 10
@@ -74,7 +74,7 @@ def aliases(state: State, key: Key) -> str:
 
 
 def _keys(fake: KmsRotation) -> list[str]:
-    from .handles import KeyHandle
+    from .views import KeyHandle
 
     keys = list(fake.engine.state.keys.values())
     if not keys:

@@ -1,7 +1,7 @@
 """The five rotation operations, the rotation primitive and the rotation schedule.
 
 `complete_rotation` is the only place a key's material rotates: the API operations, the
-schedule (`clockwork.run_due`) and the pytest helpers go through it.
+schedule (`timed_work.run_due`) and the pytest helpers go through it.
 Checks in every operation run in AWS's order where it was observed (spec §4, §7, §8, §14.7);
 where it was not, the order chosen is marked `# inferred`.
 """
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
-from .events import Rotated
+from .event_records import Rotated
 from .materials import new_material
 from .model import (
     AUTOMATIC,
@@ -114,7 +114,7 @@ def scheduled_rotation(state: State, key: Key, when: datetime, now: datetime) ->
 
     Every rotation of this key due by `now` happens here, each at its own instant, unless an
     on-demand rotation is in flight (its completion must interleave in time order). The caller
-    puts the rotation log back in time order across keys (`clockwork.settle`).
+    puts the rotation log back in time order across keys (`timed_work.settle`).
     """
     lineage = key.lineage
     if not lineage.rotation_enabled or lineage.next_rotation_date != when:

@@ -10,7 +10,7 @@ import gc
 from collections.abc import Callable
 from datetime import datetime
 
-from .events import Rotated
+from .event_records import Rotated
 from .imports import expire_materials
 from .keys import delete_when_due
 from .model import Key

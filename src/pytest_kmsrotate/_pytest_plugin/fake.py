@@ -1,31 +1,40 @@
 """`KmsRotation`: what the `kms_rotation` fixture gives a test.
 
-It owns one engine, its clock and the botocore interceptor, and keeps freezegun in step with
-the clock. It is usable without pytest too (`with KmsRotation() as kms: ...`).
+It owns one engine, its clock, the protocol in front of the engine and the doors through which
+requests reach it, and keeps the process's time in step with the clock. It is usable without
+pytest too (`with KmsRotation() as kms: ...`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .core.clock import Clock
-from .core.config import Config
-from .core.engine import CallRecord, Engine
-from .core.errors import KMSError
-from .core.faults import Fault
-from .core.resolve import resolve_key
-from .core.state import Request
-from .environment import EnvironmentPatch
-from .eventlog import EventLog
-from .freezing import FreezePatch
-from .handles import KeyHandle
-from .sleep import SleepPatch
+from .._core.clock import Clock
+from .._core.config import Config
+from .._core.engine import CallRecord, Engine
+from .._core.errors import KMSError
+from .._core.faults import Fault
+from .._core.resolve import resolve_key
+from .._core.state import Request
+from .._process.environment import EnvironmentPatch
+from .._process.sleep import SleepPatch
+from .._process.stack import PatchStack
+from .._process.time_follow import FreezePatch
+from .views import EventLog, KeyHandle
+
+if TYPE_CHECKING:
+    from .._adapters import Door
+    from .._protocol.respond import Protocol
 
 # Fakes started and not yet stopped, oldest first: the fixture stops any a test left running.
 RUNNING: list[KmsRotation] = []
 
+
+
+def _nothing() -> None:
+    pass
 
 
 class KmsRotation:
@@ -48,10 +57,9 @@ class KmsRotation:
         self._seeded = build(self.engine, seeds, self.config.start)
         self._freeze = freeze_time
         self._patch_sleep = patch_sleep
-        self._sleep: SleepPatch | None = None
-        self._freezing: FreezePatch | None = None
-        self._interceptor: Any = None
-        self._environment = EnvironmentPatch(self.config.region)
+        self._patches = PatchStack()
+        self._doors: list[Door] = []
+        self._protocol: Protocol | None = None
 
     @property
     def clock(self) -> Clock:
@@ -67,18 +75,18 @@ class KmsRotation:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> KmsRotation:
-        from .wire.interceptor import Interceptor
+        from .._adapters.botocore_sync import BotocoreDoor
 
-        self._environment.apply()
         try:
+            environment = EnvironmentPatch(self.config.region)
+            self._patches.enter(environment.apply, environment.restore)
             if self._freeze:
-                self._freezing = FreezePatch(self.clock)
-                self._freezing.install()
+                freezing = FreezePatch(self.clock)
+                self._patches.enter(freezing.install, freezing.uninstall)
             if self._patch_sleep:
-                self._sleep = SleepPatch(self.clock)
-                self._sleep.install()
-            self._interceptor = Interceptor(self.engine)
-            self._interceptor.start()
+                sleep = SleepPatch(self.clock)
+                self._patches.enter(sleep.install, sleep.uninstall)
+            self.open_door(BotocoreDoor(self.protocol))
             RUNNING.append(self)
         except BaseException:
             self.stop()
@@ -86,18 +94,44 @@ class KmsRotation:
         return self
 
     def stop(self) -> None:
+        """Close every door and undo every patch; each step runs even if another fails."""
         if self in RUNNING:
             RUNNING.remove(self)
-        if self._interceptor is not None:
-            self._interceptor.stop()
-            self._interceptor = None
-        if self._sleep is not None:
-            self._sleep.uninstall()
-            self._sleep = None
-        if self._freezing is not None:
-            self._freezing.uninstall()
-            self._freezing = None
-        self._environment.restore()
+        stack = PatchStack()  # unwinds last-entered first: doors newest first, then the process patches
+        stack.enter(_nothing, self._patches.unwind)
+        for door in self._doors:
+            stack.enter(_nothing, door.close)
+        self._doors.clear()
+        stack.unwind()
+
+    @property
+    def protocol(self) -> Protocol:
+        """The AWS JSON 1.1 protocol in front of this fake's engine, shared by every door."""
+        if self._protocol is None:
+            from .._protocol.respond import Protocol
+
+            self._protocol = Protocol(self.engine)
+        return self._protocol
+
+    @property
+    def doors(self) -> tuple[Door, ...]:
+        """The doors open on this fake (the botocore door while it runs), oldest first."""
+        return tuple(self._doors)
+
+    def open_door(self, door: Door) -> Door:
+        """Open another way in to this running fake; it closes with the fake or `close_door`."""
+        door.open()
+        self._doors.append(door)
+        return door
+
+    def close_door(self, door: Door) -> None:
+        if door in self._doors:
+            self._doors.remove(door)
+            door.close()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._doors) or bool(self._patches)
 
     def __enter__(self) -> KmsRotation:
         return self.start()
@@ -161,7 +195,7 @@ class KmsRotation:
 
     def complete_rotations(self) -> int:
         """Finish every on-demand rotation still in progress, now; returns how many there were."""
-        from .core.rotation import complete_on_demand_now
+        from .._core.rotation import complete_on_demand_now
 
         with self.engine.lock:
             done = complete_on_demand_now(self.engine.state, self.clock.now())
@@ -186,9 +220,9 @@ class KmsRotation:
         KMSInternalException, 503 for DependencyTimeoutException, 400 otherwise), so botocore's
         retry modes act on it. `times=None` fails every call until the test ends.
         """
+        from .._core.faults import DEFAULT_MESSAGES, STATUS
+        from .._protocol.service_model import service_model
         from .assertions import check_operation
-        from .core.faults import DEFAULT_MESSAGES, STATUS
-        from .wire.interceptor import service_model
 
         check_operation("inject_fault", operation)
         op_model = service_model().operation_model(operation)
@@ -258,6 +292,6 @@ class KmsRotation:
 
         with self.engine.lock:
             keys, calls = len(self.engine.state.keys), len(self.engine.calls)
-        running = "active" if self._interceptor is not None else "stopped"
+        running = "active" if self.running else "stopped"
         return (f"<KmsRotation {running} {self.config.region} account {self.config.account_id} "
                 f"clock {when(self.clock.now())} UTC, {keys} keys, {calls} calls>")

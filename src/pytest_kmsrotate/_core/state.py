@@ -9,7 +9,7 @@ from typing import Any
 
 from .clock import Clock
 from .config import Config
-from .events import Rotated
+from .event_records import Rotated
 from .ids import IdFactory
 from .model import Alias, ImportBook, Key
 from .schedule import Schedule

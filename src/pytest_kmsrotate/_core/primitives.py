@@ -1,6 +1,6 @@
 """Real cryptography for the fake: the ciphertext blob, key pairs, signatures, MACs, import wrapping.
 
-Pure functions over bytes and `KeyMaterial`; no KMS rules live here (cryptoops and imports own
+Pure functions over bytes and `KeyMaterial`; no KMS rules live here (crypto_operations and imports own
 those). Anything expensive (RSA key generation, HKDF) happens at most once per material and is
 cached on the material object, so a key that is never used for signing never pays for a key pair.
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import events
+from . import event_records
 from .clock import Clock
-from .clockwork import settle
 from .config import Config
 from .errors import KMSError, NotImplementedByFake
 from .faults import Faults
 from .resolve import is_key_id, resolve_key
 from .state import Request, State
+from .timed_work import settle
 
 Handler = Callable[[State, Request], dict[str, Any]]
 
@@ -56,7 +56,7 @@ class Engine:
         self.calls: list[CallRecord] = []
         # Calls and completed rotations in the order they happened; CloudTrail and EventBridge
         # records are built from it only when a test reads them, never on the hot path.
-        self._log: list[CallRecord | events.Rotated] = []
+        self._log: list[CallRecord | event_records.Rotated] = []
         self._built: list[dict[str, Any]] = []
         self.unimplemented: list[str] = []
         self.faults = Faults()
@@ -94,7 +94,11 @@ class Engine:
                 del self.calls[calls:]
                 del self._log[logged:]
 
-    def handle(self, operation: str, params: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
+    def request_id_token(self) -> str:
+        """Twelve hex digits, fixed per engine, that make this fake's request IDs its own."""
+        return self.state.ids.token("request-ids")[:12]
+
+    def execute(self, operation: str, params: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
         """Run one operation; raises `KMSError` for AWS's error answers."""
         handler = self._operations.get(operation)
         region = region or self.config.region
@@ -153,12 +157,12 @@ class Engine:
             for entry in self._log[self._events_built:]:
                 n = len(self._built)
                 if isinstance(entry, CallRecord):
-                    self._built.append(events.api_call(
+                    self._built.append(event_records.api_call(
                         n, entry.operation, entry.params, entry.region, self.config.account_id, entry.time,
                         entry.response, entry.error, entry.key_arn))
                 else:
-                    self._built.append(events.rotate_key_service_event(n, entry))
-                    self._built.append(events.rotation_eventbridge_event(n + 1, entry))
+                    self._built.append(event_records.rotate_key_service_event(n, entry))
+                    self._built.append(event_records.rotation_eventbridge_event(n + 1, entry))
             self._events_built = len(self._log)
             return list(self._built)
 

@@ -11,7 +11,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from .core.clock import Clock
+from .._core.clock import Clock
 
 # pytest's own timing (durations, junit times) keeps reading real time.
 REAL_TIME_MODULES = ["_pytest.runner", "_pytest.timing", "_pytest.junitxml", "_pytest.terminal", "xdist"]

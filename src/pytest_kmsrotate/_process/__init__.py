@@ -1,0 +1,1 @@
+"""Internal: process-wide patches a running fake installs and restores (not a public API)."""

@@ -1,0 +1,96 @@
+"""The one answer path: a KMS request as bytes in, AWS's HTTP answer as bytes out.
+
+Every door (botocore's pipeline, an HTTP endpoint, ...) hands the request here and sends back
+what comes out; none of them parses, validates, encodes or dates anything itself. Transport
+details (sockets, botocore events, signing) stay in the doors.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import formatdate
+
+from .._core.engine import Engine
+from .._core.errors import KMSError
+from . import codec
+from .service_model import operation_model
+from .validation import type_error, validation_message
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/")
+_HOST_REGION = re.compile(r"^kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
+
+# Request IDs are unique within a process and cheap: a counter, not uuid4 on every call.
+_request_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer exactly as AWS sends it."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@functools.lru_cache(maxsize=64)
+def _http_date(epoch_seconds: int) -> str:
+    return formatdate(epoch_seconds, usegmt=True)
+
+
+def region_of(authorization: str | bytes | None, host: str) -> str | None:
+    """The region a request was signed for (SigV4 credential scope), else the one its host names."""
+    if authorization:
+        text = authorization.decode() if isinstance(authorization, bytes) else authorization
+        match = _CREDENTIAL_SCOPE.search(text)
+        if match:
+            return match.group(1)
+    match = _HOST_REGION.match(host)
+    return match.group(1) if match else None
+
+
+class Protocol:
+    """AWS's JSON 1.1 protocol in front of one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._id_suffix = "0000-4000-8000-" + engine.request_id_token()
+
+    def respond(self, operation: str, body: bytes | str | None, region: str | None) -> Reply:
+        """Answer one request: parse, check types, validate, run, encode; never raises a KMS error."""
+        status, payload = self._dispatch(operation, body, region)
+        headers = {
+            "x-amzn-RequestId": f"{next(_request_ids):08x}-{self._id_suffix}",
+            "Content-Type": CONTENT_TYPE,
+            "Content-Length": str(len(payload)),
+            "Date": _http_date(int(self.engine.clock.now().timestamp())),
+        }
+        return Reply(status, headers, payload)
+
+    def _dispatch(self, operation: str, body: bytes | str | None, region: str | None) -> tuple[int, bytes]:
+        op_model = operation_model(operation)
+        input_shape = op_model.input_shape if op_model is not None else None
+        try:
+            raw = codec.parse_body(body)
+            if input_shape is not None:
+                # botocore checks types client-side unless told not to; AWS checks them again.
+                mismatch = type_error(input_shape, raw)
+                if mismatch is not None:
+                    return 400, codec.encode_error(*mismatch)
+            params = codec.decode(input_shape, raw)
+        except codec.DecodeError as exc:
+            return 400, codec.encode_error("SerializationException", str(exc))
+        if input_shape is not None:
+            message = validation_message(input_shape, params)
+            if message is not None:
+                return 400, codec.encode_error("ValidationException", message)
+        try:
+            response = self.engine.execute(operation, params, region)
+        except KMSError as error:
+            return error.status, codec.encode_error(error.code, error.message)
+        output_shape = op_model.output_shape if op_model is not None else None
+        return 200, codec.encode(output_shape, response)
