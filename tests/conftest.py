@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
+
+from ._doors import CLIENT_FACTORIES
 
 _KMS_MODEL = botocore.session.get_session().get_service_model("kms")
 
@@ -48,10 +49,16 @@ def sent_no_message(excinfo: pytest.ExceptionInfo[ClientError]) -> bool:
     return response["Error"].get("Message", "") == "" and "message" not in response
 
 
+@pytest.fixture(params=sorted(CLIENT_FACTORIES))
+def door(request: pytest.FixtureRequest) -> str:
+    """The door the `kms` client comes through; tests taking `kms` run once per door."""
+    return str(request.param)
+
+
 @pytest.fixture
-def kms(kms_rotation: Any) -> Iterator[Any]:
-    """A boto3 KMS client in the fake's default region, created after the fake started."""
-    yield boto3.client("kms", region_name="us-east-1")
+def kms(kms_rotation: Any, door: str) -> Iterator[Any]:
+    """A KMS client in the fake's default region, created after the fake started, through `door`."""
+    yield CLIENT_FACTORIES[door](kms_rotation, "us-east-1")
 
 
 @pytest.fixture
