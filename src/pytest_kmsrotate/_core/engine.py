@@ -5,38 +5,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from . import event_records
+from .calls import CallRecord
 from .clock import Clock
 from .config import Config
 from .errors import KMSError, NotImplementedByFake
-from .faults import Faults
+from .faults import Fault, Faults
+from .inspection import Inspection, KeySnapshot, snapshot
 from .resolve import is_key_id, resolve_key
+from .rotation import complete_on_demand_now
 from .state import Request, State
 from .timed_work import settle
 
+__all__ = ["CallRecord", "Engine", "aws_now"]
+
 Handler = Callable[[State, Request], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """What one API call asked and how it ended, in the order calls were answered."""
-
-    operation: str
-    params: Mapping[str, Any]
-    region: str
-    time: datetime
-    response: Mapping[str, Any] | None = None
-    error: KMSError | None = None
-    key_arn: str | None = None
-    injected: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def _operation_table() -> dict[str, Handler]:
@@ -93,6 +79,55 @@ class Engine:
                 self.faults = faults
                 del self.calls[calls:]
                 del self._log[logged:]
+
+    # -- the read and control API: what code outside the core may use ---------------------------
+
+    def key_snapshot(self, arn: str) -> KeySnapshot | None:
+        """The key with this ARN as it stands now, or None once its deletion completed."""
+        with self.lock:
+            key = self.state.keys.get(arn)
+            return snapshot(self.state, key) if key is not None else None
+
+    def key_arns(self) -> list[str]:
+        with self.lock:
+            return list(self.state.keys)
+
+    def find_key(self, ref: str, region: str | None = None) -> str:
+        """The ARN of the key a key ID, key ARN, alias name or alias ARN names; KMSError if none.
+
+        An ARN says its own region; anything else is looked up in `region` (default: the fake's).
+        """
+        if region is None and ref.startswith("arn:") and ref.count(":") >= 5:
+            region = ref.split(":")[3]
+        with self.lock:
+            request = Request("DescribeKey", {}, region or self.config.region, self.config.account_id,
+                              self.clock.now())
+            return resolve_key(self.state, request, ref).arn
+
+    def inspect(self) -> Inspection:
+        """The clock, every key and every call at one instant (what the failure report shows)."""
+        with self.lock:
+            keys = tuple(snapshot(self.state, key) for key in self.state.keys.values())
+            return Inspection(self.clock.now(), keys, tuple(self.calls))
+
+    def call_log(self) -> list[CallRecord]:
+        with self.lock:
+            return list(self.calls)
+
+    def unimplemented_calls(self) -> list[str]:
+        with self.lock:
+            return list(self.unimplemented)
+
+    def add_fault(self, fault: Fault) -> Fault:
+        with self.lock:
+            return self.faults.add(fault)
+
+    def complete_on_demand_rotations(self, arn: str | None = None) -> int:
+        """Finish every on-demand rotation still in progress (of key `arn`, if given), now; how many."""
+        with self.lock:
+            done = complete_on_demand_now(self.state, self.clock.now(), arn)
+            self.settle()
+            return done
 
     def request_id_token(self) -> str:
         """Twelve hex digits, fixed per engine, that make this fake's request IDs its own."""

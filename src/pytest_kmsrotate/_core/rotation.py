@@ -155,12 +155,12 @@ def replan_family(state: State, deleted: Key) -> None:
                            lineage.primary_arn)
 
 
-def complete_on_demand_now(state: State, now: datetime) -> int:
-    """Finish every on-demand rotation still in progress at `now`; returns how many."""
+def complete_on_demand_now(state: State, now: datetime, only: str | None = None) -> int:
+    """Finish every on-demand rotation still in progress at `now` (of key ARN `only`, if given)."""
     done = 0
     for key in list(state.keys.values()):
         lineage = key.lineage
-        if lineage.on_demand_started is not None and not key.is_replica:
+        if lineage.on_demand_started is not None and not key.is_replica and only in (None, key.arn):
             lineage.on_demand_started = None
             complete_rotation(state, key, now, ON_DEMAND)
             done += 1

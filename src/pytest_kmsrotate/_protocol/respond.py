@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
+from typing import Any
 
 from .._core.engine import Engine
 from .._core.errors import KMSError
@@ -71,6 +72,19 @@ class Protocol:
         }
         return Reply(status, headers, payload)
 
+    def execute(self, operation: str, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        """Run decoded parameters through AWS's server-side validation and the engine.
+
+        What `respond` does after decoding, and the entry seeding uses, so no request reaches
+        the engine without the checks AWS makes. Raises `KMSError` for AWS's error answers.
+        """
+        op_model = operation_model(operation)
+        if op_model is not None and op_model.input_shape is not None:
+            message = validation_message(op_model.input_shape, params)
+            if message is not None:
+                raise KMSError("ValidationException", message)
+        return self.engine.execute(operation, params, region)
+
     def _dispatch(self, operation: str, body: bytes | str | None, region: str | None) -> tuple[int, bytes]:
         op_model = operation_model(operation)
         input_shape = op_model.input_shape if op_model is not None else None
@@ -84,12 +98,8 @@ class Protocol:
             params = codec.decode(input_shape, raw)
         except codec.DecodeError as exc:
             return 400, codec.encode_error("SerializationException", str(exc))
-        if input_shape is not None:
-            message = validation_message(input_shape, params)
-            if message is not None:
-                return 400, codec.encode_error("ValidationException", message)
         try:
-            response = self.engine.execute(operation, params, region)
+            response = self.execute(operation, params, region)
         except KMSError as error:
             return error.status, codec.encode_error(error.code, error.message)
         output_shape = op_model.output_shape if op_model is not None else None

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from .report import aliases, call_rows, rotation_lines, when
+from .views import KeyHandle
 
 if TYPE_CHECKING:
-    from .._core.engine import CallRecord
-    from .fake import KmsRotation
-    from .views import KeyHandle
+    from .._core.calls import CallRecord
+    from .._core.inspection import KeySnapshot
+
+
+class Asserted(Protocol):
+    """What the call assertions read of a fake (a `KmsRotation`)."""
+
+    @property
+    def calls(self) -> list[CallRecord]: ...
+
+    def key(self, ref: str | KeyHandle, *, region: str | None = None) -> KeyHandle: ...
 
 ROTATION_TYPES = ("AUTOMATIC", "ON_DEMAND")
 
@@ -52,34 +62,29 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _label(handle: KeyHandle) -> str:
-    key = handle.engine.state.keys.get(handle.arn)
-    names = aliases(handle.engine.state, key) if key is not None else "-"
-    return f"key {handle.key_id}" + (f" ({names})" if names != "-" else "")
+def _label(key: KeySnapshot) -> str:
+    names = aliases(key)
+    return f"key {key.key_id}" + (f" ({names})" if names != "-" else "")
 
 
-def timeline(handle: KeyHandle) -> list[str]:
+def timeline(key: KeySnapshot, now: datetime) -> list[str]:
     """The key's rotations, its rotation settings and the simulated time, for a failure message."""
-    with handle.engine.lock:
-        key = handle._key()
-        lineage = key.lineage
-        rotations = handle.rotations
-        lines = [f"rotations of {_label(handle)}:" if rotations else f"rotations of {_label(handle)}: none"]
-        lines += rotation_lines(rotations, lineage.on_demand_started, indent="  ", last=None)
-        if lineage.on_demand_started is not None:
-            lines.append("  (kms_rotation.complete_rotations() finishes it now)")
-        if lineage.rotation_enabled and lineage.next_rotation_date is not None:
-            automatic = f"every {lineage.rotation_period_days}d, next {when(lineage.next_rotation_date)}"
-        else:
-            automatic = "off"
-        limit = handle.engine.config.on_demand_limit
-        lines.append(f"automatic rotation {automatic}; on-demand {lineage.on_demand_used}/{limit} used; "
-                     f"clock {when(handle.engine.clock.now())} UTC")
-        return lines
+    rotations = key.rotations
+    lines = [f"rotations of {_label(key)}:" if rotations else f"rotations of {_label(key)}: none"]
+    lines += rotation_lines(rotations, key.on_demand_started, indent="  ", last=None)
+    if key.on_demand_started is not None:
+        lines.append("  (kms_rotation.complete_rotations() finishes it now)")
+    if key.rotation_enabled and key.next_rotation_date is not None:
+        automatic = f"every {key.rotation_period_days}d, next {when(key.next_rotation_date)}"
+    else:
+        automatic = "off"
+    lines.append(f"automatic rotation {automatic}; on-demand {key.on_demand_used}/{key.on_demand_limit} used; "
+                 f"clock {when(now)} UTC")
+    return lines
 
 
-def _rotation_count(handle: KeyHandle, type: str | None) -> int:
-    return sum(1 for r in handle.rotations if type is None or r.type == type)
+def _rotation_count(key: KeySnapshot, type: str | None) -> int:
+    return sum(1 for r in key.rotations if type is None or r.type == type)
 
 
 def assert_rotated(handle: KeyHandle, *, times: int | None = None, type: str | None = None) -> None:
@@ -87,16 +92,16 @@ def assert_rotated(handle: KeyHandle, *, times: int | None = None, type: str | N
     __tracebackhide__ = True
     _check_times("assert_rotated", times)
     _check_type("assert_rotated", type)
-    with handle.engine.lock:
-        found = _rotation_count(handle, type)
-        kind = f"{type} rotation" if type else "rotation"
-        if times is None and found == 0:
-            expected = f"at least one {kind}"
-        elif times is not None and found != times:
-            expected = _count(times, kind)
-        else:
-            return
-        lines = [f"expected {expected} of {_label(handle)}, found {found}", *timeline(handle)]
+    now, key = handle.engine.clock.now(), handle.snapshot()
+    found = _rotation_count(key, type)
+    kind = f"{type} rotation" if type else "rotation"
+    if times is None and found == 0:
+        expected = f"at least one {kind}"
+    elif times is not None and found != times:
+        expected = _count(times, kind)
+    else:
+        return
+    lines = [f"expected {expected} of {_label(key)}, found {found}", *timeline(key, now)]
     raise AssertionError("\n".join(lines))
 
 
@@ -104,16 +109,16 @@ def assert_not_rotated(handle: KeyHandle, *, type: str | None = None) -> None:
     """The key completed no rotation (of `type`, if given)."""
     __tracebackhide__ = True
     _check_type("assert_not_rotated", type)
-    with handle.engine.lock:
-        found = _rotation_count(handle, type)
-        if found == 0:
-            return
-        kind = f"{type} rotations" if type else "rotations"
-        lines = [f"expected no {kind} of {_label(handle)}, found {found}", *timeline(handle)]
+    now, key = handle.engine.clock.now(), handle.snapshot()
+    found = _rotation_count(key, type)
+    if found == 0:
+        return
+    kind = f"{type} rotations" if type else "rotations"
+    lines = [f"expected no {kind} of {_label(key)}, found {found}", *timeline(key, now)]
     raise AssertionError("\n".join(lines))
 
 
-def _key_arn(fake: KmsRotation, key: str | KeyHandle | None) -> str | None:
+def _key_arn(fake: Asserted, key: str | KeyHandle | None) -> str | None:
     if key is None:
         return None
     if isinstance(key, str) and key.startswith("arn:") and ":key/" in key:
@@ -121,31 +126,30 @@ def _key_arn(fake: KmsRotation, key: str | KeyHandle | None) -> str | None:
     return fake.key(key).arn
 
 
-def _call_lines(fake: KmsRotation, title: str, calls: Sequence[CallRecord]) -> list[str]:
+def _call_lines(title: str, calls: Sequence[CallRecord]) -> list[str]:
     if not calls:
         return [f"{title}: none"]
-    return [f"{title}:", *call_rows(calls, fake.engine.state)]
+    return [f"{title}:", *call_rows(calls)]
 
 
-def _called(fake: KmsRotation, caller: str, operation: str, key: str | KeyHandle | None
+def _called(fake: Asserted, caller: str, operation: str, key: str | KeyHandle | None
             ) -> tuple[list[CallRecord], list[CallRecord], str]:
     check_operation(caller, operation)
     arn = _key_arn(fake, key)
     of_operation = [c for c in fake.calls if c.operation == operation]
-    with fake.engine.lock:
-        matching = [c for c in of_operation if arn is None or c.key_arn == arn]
+    matching = [c for c in of_operation if arn is None or c.key_arn == arn]
     where = f" for key {arn.rsplit('/', 1)[-1]}" if arn is not None else ""
     return matching, of_operation, where
 
 
-def _evidence(fake: KmsRotation, operation: str, of_operation: list[CallRecord]) -> list[str]:
+def _evidence(fake: Asserted, operation: str, of_operation: list[CallRecord]) -> list[str]:
     if of_operation:
-        return _call_lines(fake, f"{operation} calls", of_operation)
+        return _call_lines(f"{operation} calls", of_operation)
     calls = fake.calls
-    return _call_lines(fake, f"last {min(10, len(calls))} of {len(calls)} calls" if calls else "calls", calls[-10:])
+    return _call_lines(f"last {min(10, len(calls))} of {len(calls)} calls" if calls else "calls", calls[-10:])
 
 
-def assert_called(fake: KmsRotation, operation: str, *, times: int | None = None,
+def assert_called(fake: Asserted, operation: str, *, times: int | None = None,
                   key: str | KeyHandle | None = None) -> None:
     """`operation` was answered exactly `times` times (at least once if None), for `key` if given.
 
@@ -167,7 +171,7 @@ def assert_called(fake: KmsRotation, operation: str, *, times: int | None = None
     raise AssertionError("\n".join(lines))
 
 
-def assert_not_called(fake: KmsRotation, operation: str, *, key: str | KeyHandle | None = None) -> None:
+def assert_not_called(fake: Asserted, operation: str, *, key: str | KeyHandle | None = None) -> None:
     """`operation` was never answered (for `key`, if given)."""
     __tracebackhide__ = True
     matching, of_operation, where = _called(fake, "assert_not_called", operation, key)

@@ -16,17 +16,15 @@ from .._core.config import Config
 from .._core.engine import CallRecord, Engine
 from .._core.errors import KMSError
 from .._core.faults import Fault
-from .._core.resolve import resolve_key
-from .._core.state import Request
 from .._process.environment import EnvironmentPatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
 from .._process.time_follow import FreezePatch
+from .._protocol.respond import Protocol
 from .views import EventLog, KeyHandle
 
 if TYPE_CHECKING:
     from .._adapters import Door
-    from .._protocol.respond import Protocol
 
 # Fakes started and not yet stopped, oldest first: the fixture stops any a test left running.
 RUNNING: list[KmsRotation] = []
@@ -54,12 +52,13 @@ class KmsRotation:
         # Seeded history lies before the start: the clock starts at the oldest key and runs to the start.
         seeds = parse_keys(keys, self.config)
         self.engine = Engine(self.config, Clock(earliest(seeds, self.config.start)))
-        self._seeded = build(self.engine, seeds, self.config.start)
+        # The protocol in front of the engine, shared by every door (and by seeding: one entry for all).
+        self.protocol = Protocol(self.engine)
+        self._seeded = build(self.protocol, seeds, self.config.start)
         self._freeze = freeze_time
         self._patch_sleep = patch_sleep
         self._patches = PatchStack()
         self._doors: list[Door] = []
-        self._protocol: Protocol | None = None
 
     @property
     def clock(self) -> Clock:
@@ -69,8 +68,7 @@ class KmsRotation:
     @property
     def calls(self) -> list[CallRecord]:
         """Every KMS call answered so far, oldest first."""
-        with self.engine.lock:
-            return list(self.engine.calls)
+        return self.engine.call_log()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -103,15 +101,6 @@ class KmsRotation:
             stack.enter(_nothing, door.close)
         self._doors.clear()
         stack.unwind()
-
-    @property
-    def protocol(self) -> Protocol:
-        """The AWS JSON 1.1 protocol in front of this fake's engine, shared by every door."""
-        if self._protocol is None:
-            from .._protocol.respond import Protocol
-
-            self._protocol = Protocol(self.engine)
-        return self._protocol
 
     @property
     def doors(self) -> tuple[Door, ...]:
@@ -151,15 +140,10 @@ class KmsRotation:
         """
         if isinstance(ref, KeyHandle):
             return ref
-        if region is None and ref.startswith("arn:") and ref.count(":") >= 5:
-            region = ref.split(":")[3]
-        request = Request("DescribeKey", {}, region or self.config.region, self.config.account_id, self.clock.now())
-        with self.engine.lock:
-            try:
-                key = resolve_key(self.engine.state, request, ref)
-            except KMSError as error:
-                raise LookupError(f"no key {ref!r} in the fake: {error.message}") from None
-            return KeyHandle(self.engine, key.arn)
+        try:
+            return KeyHandle(self.engine, self.engine.find_key(ref, region))
+        except KMSError as error:
+            raise LookupError(f"no key {ref!r} in the fake: {error.message}") from None
 
     def create_key(self, **fields: Any) -> KeyHandle:
         """Create a key now, described by `@pytest.mark.kms_keys`'s fields (all but `created`).
@@ -170,7 +154,7 @@ class KmsRotation:
         """
         from .seeding import create_key
 
-        return create_key(self.engine, fields)
+        return create_key(self.protocol, fields)
 
     @property
     def seeded_keys(self) -> list[KeyHandle]:
@@ -179,8 +163,7 @@ class KmsRotation:
 
     @property
     def keys(self) -> list[KeyHandle]:
-        with self.engine.lock:
-            return [KeyHandle(self.engine, arn) for arn in self.engine.state.keys]
+        return [KeyHandle(self.engine, arn) for arn in self.engine.key_arns()]
 
     def __iter__(self) -> Iterator[KeyHandle]:
         return iter(self.keys)
@@ -190,17 +173,11 @@ class KmsRotation:
     @property
     def events(self) -> EventLog:
         """CloudTrail records of every call and rotation, and EventBridge rotation events."""
-        with self.engine.lock:
-            return EventLog(self.engine.events)
+        return EventLog(self.engine.events)
 
     def complete_rotations(self) -> int:
         """Finish every on-demand rotation still in progress, now; returns how many there were."""
-        from .._core.rotation import complete_on_demand_now
-
-        with self.engine.lock:
-            done = complete_on_demand_now(self.engine.state, self.clock.now())
-            self.engine.settle()
-            return done
+        return self.engine.complete_on_demand_rotations()
 
     # -- fault injection ---------------------------------------------------------------------
 
@@ -237,13 +214,11 @@ class KmsRotation:
         key_arn = self.key(key).arn if key is not None else None
         fault = Fault(operation, code, message if message is not None else DEFAULT_MESSAGES.get(code),
                       status or STATUS.get(code, 400), times, key_arn)
-        with self.engine.lock:
-            return self.engine.faults.add(fault)
+        return self.engine.add_fault(fault)
 
     @property
     def unimplemented_calls(self) -> list[str]:
-        with self.engine.lock:
-            return list(self.engine.unimplemented)
+        return self.engine.unimplemented_calls()
 
     # -- assertions (see assertions.py; each hides its frames so pytest points at the test) --
 
@@ -290,8 +265,8 @@ class KmsRotation:
     def __repr__(self) -> str:
         from .report import when
 
-        with self.engine.lock:
-            keys, calls = len(self.engine.state.keys), len(self.engine.calls)
+        inspection = self.engine.inspect()
+        keys, calls = len(inspection.keys), len(inspection.calls)
         running = "active" if self.running else "stopped"
         return (f"<KmsRotation {running} {self.config.region} account {self.config.account_id} "
                 f"clock {when(self.clock.now())} UTC, {keys} keys, {calls} calls>")

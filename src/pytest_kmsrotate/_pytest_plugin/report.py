@@ -1,21 +1,30 @@
 """The failure report: the fake's state as a few aligned lines a reader takes in at a glance.
 
-Pure formatting: it reads a `KmsRotation` and returns text, and never changes the fake (no
-settling, no clock movement), so the report shows exactly what the failing test saw.
+Pure formatting: it reads one `Engine.inspect()` snapshot and returns text, and never changes
+the fake (no settling, no clock movement), so the report shows exactly what the failing test saw.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .._core.engine import CallRecord
-    from .._core.model import Key
-    from .._core.state import State
-    from .fake import KmsRotation
-    from .views import RotationRecord
+    from .._core.calls import CallRecord
+    from .._core.config import Config
+    from .._core.engine import Engine
+    from .._core.inspection import KeySnapshot, RotationRecord
+
+
+class Inspectable(Protocol):
+    """What the report reads of a fake (a `KmsRotation`): its engine and its configuration."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def config(self) -> Config: ...
 
 TITLE = "kms-rotation"
 LAST_CALLS = 10
@@ -53,45 +62,35 @@ def rotation_lines(rotations: Sequence[RotationRecord], in_progress_since: datet
     return lines
 
 
-def render(fake: KmsRotation, *, last_calls: int = LAST_CALLS) -> str:
+def render(fake: Inspectable, *, last_calls: int = LAST_CALLS) -> str:
     """The whole report: clock, keys with their rotation timelines, then the last calls."""
-    with fake.engine.lock:
-        config = fake.config
-        lines = [f"clock {when(fake.clock.now())} UTC   region {config.region}   account {config.account_id}"]
-        lines += _keys(fake)
-        lines += _calls(fake.engine.calls, fake.engine.state, last_calls)
+    config = fake.config
+    seen = fake.engine.inspect()
+    lines = [f"clock {when(seen.now)} UTC   region {config.region}   account {config.account_id}"]
+    lines += _keys(seen.keys)
+    lines += _calls(seen.calls, last_calls)
     return "\n".join(lines) + "\n"
 
 
-def aliases(state: State, key: Key) -> str:
+def aliases(key: KeySnapshot) -> str:
     """The alias names of a key, comma-separated, or "-"."""
-    names = [
-        alias.name
-        for (account, region, _), alias in state.aliases.items()
-        if account == key.account and region == key.region and alias.target_key_id == key.key_id
-    ]
-    return ",".join(sorted(names)) or "-"
+    return ",".join(key.aliases) or "-"
 
 
-def _keys(fake: KmsRotation) -> list[str]:
-    from .views import KeyHandle
-
-    keys = list(fake.engine.state.keys.values())
+def _keys(keys: Sequence[KeySnapshot]) -> list[str]:
     if not keys:
         return ["keys: none"]
-    limit = fake.config.on_demand_limit
     several_regions = len({key.region for key in keys}) > 1
     header = ["KEY ID", "STATE", "ROTATION", "NEXT ROTATION", "ON-DEMAND", "ALIASES"]
     rows: list[list[str]] = [(["REGION"] if several_regions else []) + header]
     timelines: list[list[str]] = []
     for key in keys[:MAX_KEYS]:
-        lineage = key.lineage
-        period = f"every {lineage.rotation_period_days}d" if lineage.rotation_enabled else "off"
-        next_date = when(lineage.next_rotation_date) if lineage.next_rotation_date is not None else "-"
-        quota = f"{lineage.on_demand_used}/{limit}"
-        row = [key.key_id, key.key_state, period, next_date, quota, aliases(fake.engine.state, key)]
+        period = f"every {key.rotation_period_days}d" if key.rotation_enabled else "off"
+        next_date = when(key.next_rotation_date) if key.next_rotation_date is not None else "-"
+        quota = f"{key.on_demand_used}/{key.on_demand_limit}"
+        row = [key.key_id, key.key_state, period, next_date, quota, aliases(key)]
         rows.append(([key.region] if several_regions else []) + row)
-        timelines.append(rotation_lines(KeyHandle(fake.engine, key.arn).rotations, lineage.on_demand_started))
+        timelines.append(rotation_lines(key.rotations, key.on_demand_started))
     lines = [f"keys ({len(keys)})"]
     table_lines = table(rows)
     lines.append(table_lines[0])
@@ -109,7 +108,7 @@ def outcome(call: CallRecord) -> str:
     return f"{call.error.code} (injected)" if call.injected else call.error.code
 
 
-def call_rows(calls: Sequence[CallRecord], state: State) -> list[str]:
+def call_rows(calls: Sequence[CallRecord]) -> list[str]:
     """The calls as an aligned table: when, which operation, on which key, how it ended."""
     rows = [("TIME", "OPERATION", "KEY ID", "OUTCOME")]
     for call in calls:
@@ -118,11 +117,11 @@ def call_rows(calls: Sequence[CallRecord], state: State) -> list[str]:
     return table(rows)
 
 
-def _calls(calls: Sequence[CallRecord], state: State, last: int) -> list[str]:
+def _calls(calls: Sequence[CallRecord], last: int) -> list[str]:
     if not calls:
         return ["calls: none"]
     shown = calls[-last:] if last > 0 else []
     head = f"last {len(shown)} of {len(calls)} calls" if len(shown) < len(calls) else f"calls ({len(calls)})"
     if not shown:
         return [head]
-    return [head, *call_rows(shown, state)]
+    return [head, *call_rows(shown)]

@@ -21,12 +21,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .._core.config import Config
-from .._core.engine import Engine
 from .._core.errors import KMSError
 from .._core.managed import PREFIX as MANAGED_PREFIX
 from .._core.managed import SERVICES
-from .._core.model import ON_DEMAND
-from .._core.rotation import CONFLICT_WINDOW, complete_rotation
+from .._core.rotation import CONFLICT_WINDOW
+from .._protocol.respond import Protocol
 from .views import KeyHandle
 
 FIELDS = (
@@ -295,21 +294,15 @@ class _Step:
 class _Builder:
     """Runs one key's steps against the engine and turns AWS's refusals into SeedingError."""
 
-    def __init__(self, engine: Engine, key: SeedKey) -> None:
-        self.engine = engine
+    def __init__(self, protocol: Protocol, key: SeedKey) -> None:
+        self.protocol = protocol
         self.key = key
         self.arn = ""
 
     def call(self, operation: str, params: dict[str, Any], region: str | None = None) -> dict[str, Any]:
-        from .._protocol.service_model import service_model
-        from .._protocol.validation import validation_message
-
-        # The protocol layer's server-side validation runs too: seeding skips botocore, not AWS's rules.
-        message = validation_message(service_model().operation_model(operation).input_shape, params)
+        # The protocol layer's entry, so AWS's server-side validation runs: seeding skips botocore, not AWS.
         try:
-            if message is not None:
-                raise KMSError("ValidationException", message)
-            return self.engine.execute(operation, params, region or self.key.region)
+            return self.protocol.execute(operation, params, region or self.key.region)
         except KMSError as error:
             said = f": {error.message}" if error.message else " (AWS sent no message)"
             raise _fail(self.key.label, f"{operation} failed with {error.code}{said}") from None
@@ -343,13 +336,8 @@ class _Builder:
 
     def rotate_on_demand(self) -> None:
         self.call("RotateKeyOnDemand", {"KeyId": self.arn})
-        engine = self.engine
-        primary = engine.state.keys[self.arn]
-        if primary.lineage.on_demand_started is not None:
-            # History is finished history: a seeded rotation completes when asked, whatever the delay.
-            primary.lineage.on_demand_started = None
-            complete_rotation(engine.state, primary, engine.clock.now(), ON_DEMAND)
-            engine.settle()
+        # History is finished history: a seeded rotation completes when asked, whatever the delay.
+        self.protocol.engine.complete_on_demand_rotations(self.arn)
 
     def finish(self) -> None:
         if not self.key.enabled:
@@ -357,8 +345,8 @@ class _Builder:
         if self.key.pending_deletion_days is not None:
             self.call("ScheduleKeyDeletion", {"KeyId": self.arn, "PendingWindowInDays": self.key.pending_deletion_days})
 
-    def handle(self) -> KeyHandle:
-        return KeyHandle(self.engine, self.arn)
+    def view(self) -> KeyHandle:
+        return KeyHandle(self.protocol.engine, self.arn)
 
 
 def on_demand_times(key: SeedKey, anchor: datetime) -> list[datetime]:
@@ -393,13 +381,14 @@ def _steps(builders: Sequence[_Builder], anchor: datetime) -> list[_Step]:
     return sorted(steps)
 
 
-def build(engine: Engine, keys: Sequence[SeedKey], anchor: datetime) -> list[KeyHandle]:
+def build(protocol: Protocol, keys: Sequence[SeedKey], anchor: datetime) -> list[KeyHandle]:
     """Build `keys` (their history from each `created` on), then leave the clock at `anchor`.
 
     The calls made here are not the test's calls: they leave no trace in `engine.calls` or the
     event log, and faults the test injected are neither triggered nor used up.
     """
-    builders = [_Builder(engine, key) for key in keys]
+    engine = protocol.engine
+    builders = [_Builder(protocol, key) for key in keys]
     with engine.off_the_record():
         for step in _steps(builders, anchor):
             if step.when > engine.clock.now():
@@ -407,16 +396,17 @@ def build(engine: Engine, keys: Sequence[SeedKey], anchor: datetime) -> list[Key
             step.run()
         if anchor > engine.clock.now():
             engine.clock.move_to(anchor)
-    return [builder.handle() for builder in builders]
+    return [builder.view() for builder in builders]
 
 
-def create_key(engine: Engine, fields: Mapping[str, Any]) -> KeyHandle:
+def create_key(protocol: Protocol, fields: Mapping[str, Any]) -> KeyHandle:
     """One key, now: what `kms_rotation.create_key(**fields)` does during a test."""
-    with engine.lock:
+    engine = protocol.engine
+    with engine.off_the_record():  # holds the engine's lock: nothing moves the clock meanwhile
         now = engine.clock.now()
         if "created" in fields:
             raise _fail("create_key", "created is only for @pytest.mark.kms_keys: create_key() creates the key "
                                       f"now, at {now.isoformat()} (the simulated clock cannot go back)")
         key = parse_key(fields, "create_key", engine.config, now, valid=RUNTIME_FIELDS)
         # History of a key made now happens now: its on-demand rotations are all dated now.
-        return build(engine, [replace(key, created=now)], now)[0]
+        return build(protocol, [replace(key, created=now)], now)[0]

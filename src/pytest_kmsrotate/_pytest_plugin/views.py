@@ -7,19 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .._core.model import Key
+from .._core.inspection import KeySnapshot, RotationRecord
 
 if TYPE_CHECKING:
     from .._core.engine import Engine
 
-
-@dataclass(frozen=True)
-class RotationRecord:
-    """One completed rotation of a key: how, when, and the material it made current."""
-
-    type: str  # "AUTOMATIC" or "ON_DEMAND"
-    date: datetime
-    material_id: str
+__all__ = ["EventLog", "KeyHandle", "RotationRecord"]
 
 
 @dataclass(frozen=True)
@@ -29,11 +22,12 @@ class KeyHandle:
     engine: Engine
     arn: str
 
-    def _key(self) -> Key:
-        key = self.engine.state.keys.get(self.arn)
-        if key is None:
+    def snapshot(self) -> KeySnapshot:
+        """Every attribute of the key at one instant (the properties below each take their own)."""
+        snap = self.engine.key_snapshot(self.arn)
+        if snap is None:
             raise LookupError(f"key {self.arn} no longer exists in the fake: its deletion completed")
-        return key
+        return snap
 
     @property
     def key_id(self) -> str:
@@ -45,66 +39,55 @@ class KeyHandle:
 
     @property
     def exists(self) -> bool:
-        with self.engine.lock:
-            return self.arn in self.engine.state.keys
+        return self.engine.key_snapshot(self.arn) is not None
 
     @property
     def state(self) -> str:
         """The KeyState: Enabled, Disabled, PendingDeletion, PendingImport, ..."""
-        with self.engine.lock:
-            return self._key().key_state
+        return self.snapshot().key_state
+
+    @property
+    def aliases(self) -> list[str]:
+        """The key's alias names, sorted."""
+        return list(self.snapshot().aliases)
 
     @property
     def rotation_enabled(self) -> bool:
-        with self.engine.lock:
-            return self._key().lineage.rotation_enabled
+        return self.snapshot().rotation_enabled
 
     @property
     def rotation_period_days(self) -> int | None:
-        with self.engine.lock:
-            return self._key().lineage.rotation_period_days
+        return self.snapshot().rotation_period_days
 
     @property
     def next_rotation_date(self) -> datetime | None:
-        with self.engine.lock:
-            return self._key().lineage.next_rotation_date
+        return self.snapshot().next_rotation_date
 
     @property
     def rotations(self) -> list[RotationRecord]:
         """Completed rotations, oldest first (what ListKeyRotations lists)."""
-        with self.engine.lock:
-            return [
-                RotationRecord(m.rotation_type, m.rotation_date, m.material_id)
-                for m in self._key().lineage.materials
-                if m.rotation_type is not None and m.rotation_date is not None
-            ]
+        return list(self.snapshot().rotations)
 
     @property
     def current_material_id(self) -> str | None:
-        with self.engine.lock:
-            current = self._key().lineage.current()
-            return current.material_id if current is not None else None
+        return self.snapshot().current_material_id
 
     @property
     def material_ids(self) -> list[str]:
         """Every KeyMaterialId the key has held, oldest first."""
-        with self.engine.lock:
-            return [m.material_id for m in self._key().lineage.materials]
+        return list(self.snapshot().material_ids)
 
     @property
     def on_demand_rotations_used(self) -> int:
-        with self.engine.lock:
-            return self._key().lineage.on_demand_used
+        return self.snapshot().on_demand_used
 
     @property
     def on_demand_rotations_remaining(self) -> int:
-        with self.engine.lock:
-            return max(0, self.engine.config.on_demand_limit - self._key().lineage.on_demand_used)
+        return self.snapshot().on_demand_remaining
 
     @property
     def on_demand_rotation_in_progress(self) -> bool:
-        with self.engine.lock:
-            return self._key().lineage.on_demand_started is not None
+        return self.snapshot().on_demand_started is not None
 
     def __repr__(self) -> str:
         return f"<KeyHandle {self.arn}>"
