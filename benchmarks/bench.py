@@ -31,7 +31,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 from pytest_kmsrotate import KmsRotation
-from pytest_kmsrotate._core.config import Config
+from pytest_kmsrotate import Config
 
 RESULTS = Path(__file__).parent / "results"
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
