@@ -126,7 +126,8 @@ def test_the_engine_read_api_snapshots_keys_and_forgets_deleted_ones() -> None:
         assert fake.engine.find_key("alias/read") == arn
         handle = fake.key("alias/read")
         snap = handle.snapshot()
-        assert (snap.arn, snap.key_state, snap.aliases, snap.on_demand_remaining) == (arn, "Enabled", ("alias/read",), 10)
+        assert (snap.arn, snap.key_state, snap.aliases) == (arn, "Enabled", ("alias/read",))
+        assert snap.on_demand_remaining == 10
         assert handle.aliases == ["alias/read"]
         kms.rotate_key_on_demand(KeyId=arn)
         assert snap.rotations == (), "a snapshot is frozen"
