@@ -22,6 +22,8 @@ class CallRecord:
     error: KMSError | None = None
     key_arn: str | None = None
     injected: bool = False
+    caller: str = ""  # the principal ARN the call was attributed to; "" is the account root
+    decided_by: str | None = None  # with policies enforced: the statement (or grant) that decided
 
     @property
     def ok(self) -> bool:

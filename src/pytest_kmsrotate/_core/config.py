@@ -18,6 +18,9 @@ class Config:
     aws_managed_rotation_status: bool = False
     start: datetime = DEFAULT_START
     seed: str = "pytest-kmsrotate"
+    # Evaluate key policies, identity policies and grants before each call (opt-in: off, every
+    # caller may do everything the rules allow, as before).
+    enforce_policies: bool = False
 
     def __post_init__(self) -> None:
         if not (isinstance(self.account_id, str) and len(self.account_id) == 12 and self.account_id.isdigit()):

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from . import event_records
+from .access import Access, Credentials, check_principal
+from .authorization import DeniedError, authorize
 from .calls import CallRecord
 from .clock import Clock
 from .config import Config
@@ -46,6 +48,7 @@ class Engine:
         self._built: list[dict[str, Any]] = []
         self.unimplemented: list[str] = []
         self.faults = Faults()
+        self.access = Access(self.config.seed, enforce=self.config.enforce_policies)
         self._operations = _operation_table()
         self._rotations_logged = 0
         self._events_built = 0
@@ -129,12 +132,22 @@ class Engine:
             self.settle()
             return done
 
+    def issue_credentials(self, principal: str) -> Credentials:
+        """Credentials whose requests the fake attributes to `principal` (an IAM principal ARN)."""
+        return self.access.issue(check_principal(principal))
+
+    def attach_policy(self, principal: str, document: str | Mapping[str, Any]) -> None:
+        """Attach an identity (IAM) policy to `principal`; it counts when policies are enforced."""
+        with self.lock:
+            self.access.attach_policy(principal, document)
+
     def request_id_token(self) -> str:
         """Twelve hex digits, fixed per engine, that make this fake's request IDs its own."""
         return self.state.ids.token("request-ids")[:12]
 
-    def execute(self, operation: str, params: Mapping[str, Any], region: str | None = None) -> dict[str, Any]:
-        """Run one operation; raises `KMSError` for AWS's error answers."""
+    def execute(self, operation: str, params: Mapping[str, Any], region: str | None = None,
+                access_key_id: str | None = None) -> dict[str, Any]:
+        """Run one operation for the caller the access key stands for; raises `KMSError` for AWS's answers."""
         handler = self._operations.get(operation)
         region = region or self.config.region
         with self.lock:
@@ -145,19 +158,26 @@ class Engine:
             # another thread in between would answer at a time whose due work has not run yet.
             now = aws_now(self.clock)
             self._settle_to(now)
-            request = Request(operation, params, region, self.config.account_id, now)
+            caller = self.access.caller(access_key_id) or ""
+            account = caller.split(":")[4] if caller else self.config.account_id
+            request = Request(operation, params, region, account, now, caller)
             key_arn = self._key_arn(request)
             injected = self.faults.take(operation, key_arn) if self.faults else None
+            decided_by = None
             try:
                 if injected is not None:
                     raise injected
+                if self.access.enforce:
+                    decided_by = authorize(self.state, self.access, request)
                 response = handler(self.state, request)
             except KMSError as error:
+                if isinstance(error, DeniedError):
+                    decided_by = error.decided_by
                 self._record(CallRecord(operation, params, region, now, error=error, key_arn=key_arn,
-                                        injected=error is injected))
+                                        injected=error is injected, caller=caller, decided_by=decided_by))
                 raise
             self._record(CallRecord(operation, params, region, now, response=response,
-                                    key_arn=key_arn or _arn_in(response)))
+                                    key_arn=key_arn or _arn_in(response), caller=caller, decided_by=decided_by))
             return response
 
     def _key_arn(self, request: Request) -> str | None:
@@ -194,7 +214,7 @@ class Engine:
                 if isinstance(entry, CallRecord):
                     self._built.append(event_records.api_call(
                         n, entry.operation, entry.params, entry.region, self.config.account_id, entry.time,
-                        entry.response, entry.error, entry.key_arn))
+                        entry.response, entry.error, entry.key_arn, entry.caller))
                 else:
                     self._built.append(event_records.rotate_key_service_event(n, entry))
                     self._built.append(event_records.rotation_eventbridge_event(n + 1, entry))

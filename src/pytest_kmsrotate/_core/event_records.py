@@ -88,6 +88,14 @@ class Rotated(NamedTuple):
     when: datetime
 
 
+def user_identity(principal: str) -> dict[str, Any]:
+    """CloudTrail's userIdentity block for a principal ARN (Root, IAMUser or AssumedRole)."""
+    account, resource = principal.split(":")[4], principal.split(":", 5)[5]
+    kind = {"root": "Root", "user": "IAMUser", "assumed-role": "AssumedRole", "role": "AssumedRole"}.get(
+        resource.split("/")[0], "IAMUser")  # inferred: a role ARN as caller is logged as its session
+    return {"type": kind, "accountId": account, "arn": principal}
+
+
 def api_call(
     sequence: int,
     operation: str,
@@ -98,6 +106,7 @@ def api_call(
     response: Mapping[str, Any] | None,
     error: KMSError | None,
     key_arn: str | None,
+    caller: str = "",
 ) -> dict[str, Any]:
     """The CloudTrail record of one KMS API call (eventType AwsApiCall)."""
     read_only = operation.startswith(_READ_ONLY_PREFIXES) or operation in _READ_ONLY_OPERATIONS
@@ -108,7 +117,7 @@ def api_call(
         response_elements = {"keyId": key_arn}
     record: dict[str, Any] = {
         "eventVersion": "1.11",
-        "userIdentity": {"type": "Root", "accountId": account, "arn": f"arn:aws:iam::{account}:root"},
+        "userIdentity": user_identity(caller or f"arn:aws:iam::{account}:root"),
         "eventTime": _iso(when),
         "eventSource": "kms.amazonaws.com",
         "eventName": operation,

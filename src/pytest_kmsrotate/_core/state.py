@@ -24,9 +24,14 @@ class Request:
     region: str
     account: str
     now: datetime
+    caller: str = ""  # the caller's principal ARN; "" is the account's root user
 
     def arn_prefix(self) -> str:
         return f"arn:aws:kms:{self.region}:{self.account}"
+
+    @property
+    def caller_arn(self) -> str:
+        return self.caller or f"arn:aws:iam::{self.account}:root"
 
 
 class State:
