@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -12,15 +10,15 @@ from typing import Any
 
 from . import errors
 from .checks import require_not_pending_deletion
+from .key_factory import new_key
 from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key, check_key_spec_region
-from .materials import new_material
+from .managed import aws_managed_lookup
 from .model import (
     DISABLED,
     ENABLED,
     PENDING_DELETION,
     PENDING_IMPORT,
     Key,
-    Lineage,
 )
 from .paging import page
 from .resolve import key_by_id_or_arn, resolve_key
@@ -30,27 +28,6 @@ from .state import Request, State
 from .tags import checked_tags
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
-
-
-@functools.lru_cache(maxsize=32)  # pretty-printing JSON is slow and the text never changes per account
-def default_policy(account: str) -> str:
-    """The key policy AWS attaches when CreateKey gets none (the "default key policy")."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Id": "key-default-1",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        },
-        indent=2,
-    )
 
 
 def shows_material_id(key: Key) -> bool:
@@ -129,51 +106,6 @@ def cloudhsm_cluster_id(custom_key_store_id: str) -> str:
     return "cluster-" + hashlib.sha256(custom_key_store_id.encode()).hexdigest()[:11]
 
 
-def new_key(
-    state: State,
-    request: Request,
-    *,
-    key_spec: str = SYMMETRIC_DEFAULT,
-    key_usage: str = "ENCRYPT_DECRYPT",
-    origin: str = "AWS_KMS",
-    key_manager: str = "CUSTOMER",
-    description: str = "",
-    multi_region: bool = False,
-    custom_key_store_id: str | None = None,
-    tags: dict[str, str] | None = None,
-    policy: str | None = None,
-    xks_key_id: str | None = None,
-) -> Key:
-    """Create and store a key in the caller's account and region (no checks: callers decide)."""
-    key_id = state.ids.multi_region_key_id() if multi_region else state.ids.key_id()
-    external = origin == "EXTERNAL"
-    arn = f"{request.arn_prefix()}:key/{key_id}"
-    lineage = Lineage(primary_arn=arn)
-    if not external:
-        lineage.materials.append(new_material(state))
-    key = Key(
-        key_id=key_id,
-        arn=arn,
-        account=request.account,
-        region=request.region,
-        creation_date=request.now,
-        key_spec=key_spec,
-        key_usage=key_usage,
-        origin=origin,
-        key_manager=key_manager,
-        key_state=PENDING_IMPORT if external else ENABLED,
-        lineage=lineage,
-        description=description,
-        multi_region=multi_region,
-        custom_key_store_id=custom_key_store_id,
-        tags=dict(tags or {}),
-        policy=policy or default_policy(request.account),
-        xks_key_id=xks_key_id,
-    )
-    state.add_key(key)
-    return key
-
-
 def _refuse(refusal: CreateKeyRefusal) -> errors.KMSError:
     return errors.KMSError(refusal.code, refusal.message)
 
@@ -225,9 +157,6 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
 
 
 def describe_key(state: State, request: Request) -> dict[str, Any]:
-    # Imported here: `managed` builds its keys with this module's `new_key`.
-    from .managed import aws_managed_lookup
-
     key = resolve_key(state, request, request.params["KeyId"], alias_lookup=aws_managed_lookup)
     return {"KeyMetadata": key_metadata(key)}
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
 
-from .keys import new_key
+from .key_factory import new_key
 from .model import Alias, Key
 from .resolve import alias_arn
 from .rotation import schedule_next_rotation

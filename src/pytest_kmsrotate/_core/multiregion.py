@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
-from .keys import default_policy, key_metadata
+from .key_factory import default_policy
+from .keys import key_metadata
 from .model import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, PENDING_REPLICA_DELETION, Key
 from .resolve import key_by_id_or_arn, resolve_key
 from .state import Request, State
