@@ -15,16 +15,11 @@ from typing import Any
 
 from . import errors, primitives
 from .errors import KMSError, NotImplementedByFake
+from .key_states import REFUSED_BY_MATERIAL_USE, check_key_state
 from .keyspecs import KEY_SPECS, algorithms_metadata
 from .model import (
-    CREATING,
     CURRENT,
-    DISABLED,
     NON_CURRENT,
-    PENDING_DELETION,
-    PENDING_IMPORT,
-    PENDING_REPLICA_DELETION,
-    UNAVAILABLE,
     Key,
     KeyMaterial,
 )
@@ -42,25 +37,11 @@ ML_DSA = "ML_DSA_SHAKE_256"
 # --- shared checks ---------------------------------------------------------------------------
 
 
-def check_usable(key: Key) -> None:
-    """Spec §7 key-state answers for operations that use the key's material."""
-    state = key.key_state
-    if state == DISABLED:
-        raise errors.disabled(key.arn)
-    if state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        # Spec §14.8: the KMSInvalidStateException form, as LocalStack and moto answer.
-        raise errors.pending_deletion(key.arn)
-    if state == PENDING_IMPORT:
-        raise errors.pending_import(key.arn)
-    if state == UNAVAILABLE:
-        raise errors.invalid_state(f"{key.arn} is unavailable.")
-    if state == CREATING:
-        raise errors.invalid_state(f"{key.arn} is creating.")
-
-
 def _usable(state: State, request: Request, ref: str) -> Key:
     key = resolve_key(state, request, ref)
-    check_usable(key)
+    # A pending-deletion key answers in the KMSInvalidStateException form, as LocalStack and moto
+    # do (see docs/fidelity.md §14.8).
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)
     return key
 
 
@@ -203,7 +184,7 @@ def _open(
             "IncorrectKeyException",
             "The key ID in the request does not identify a CMK that can perform this operation.",
         )
-    check_usable(key)
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)
     chosen = _encryption_algorithm(key, algorithm)
     material = key.lineage.by_id(sealed.material_id)
     if material is None or material.state not in (CURRENT, NON_CURRENT):

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from . import errors, primitives
 from .errors import KMSError
+from .key_states import SCHEDULED_FOR_DELETION, check_key_state
 from .keyspecs import KEY_SPECS
 from .model import (
     CURRENT,
@@ -56,17 +57,8 @@ def _external_key(state: State, request: Request) -> Key:
     return key
 
 
-def _not_pending_deletion(key: Key) -> None:
-    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.pending_deletion(key.arn)
-
-
 def _permanent(material: KeyMaterial) -> bool:
     return material.state in (CURRENT, NON_CURRENT)
-
-
-def _keys_sharing(state: State, key: Key) -> list[Key]:
-    return [state.keys[arn] for arn in (key.lineage.primary_arn, *key.lineage.replica_arns) if arn in state.keys]
 
 
 # --- GetParametersForImport -----------------------------------------------------------------
@@ -75,7 +67,7 @@ def _keys_sharing(state: State, key: Key) -> list[Key]:
 def get_parameters_for_import(state: State, request: Request) -> dict[str, Any]:
     p = request.params
     key = _external_key(state, request)
-    _not_pending_deletion(key)
+    check_key_state(key, SCHEDULED_FOR_DELETION)
     spec, algorithm = p["WrappingKeySpec"], p["WrappingAlgorithm"]
     if spec == "SM2" or algorithm == "SM2PKE":
         # inferred: SM2 wrapping is offered in China Regions only; the fake has no SM2.
@@ -170,7 +162,7 @@ def _check_material_fits(key: Key, material: bytes) -> primitives.PrivateKey | N
 def import_key_material(state: State, request: Request) -> dict[str, Any]:
     p = request.params
     key = _external_key(state, request)
-    _not_pending_deletion(key)
+    check_key_state(key, SCHEDULED_FOR_DELETION)
     model, valid_to = _check_expiration(request)
     import_type = p.get("ImportType") or (EXISTING if key.has_imported else NEW)
     if import_type == NEW and p.get("KeyMaterialId") is not None:
@@ -284,7 +276,7 @@ def delete_imported_key_material(state: State, request: Request) -> dict[str, An
         _delete_pending(state, key, material)
     else:
         _unimport(material)
-        if key.key_state not in (PENDING_DELETION, PENDING_REPLICA_DELETION):
+        if key.key_state not in SCHEDULED_FOR_DELETION:
             key.key_state = PENDING_IMPORT
     return {"KeyId": key.arn, "KeyMaterialId": material.material_id}
 

@@ -9,15 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
-from .checks import require_not_pending_deletion
 from .key_factory import new_key
+from .key_states import REFUSED_BY_ENABLE_DISABLE, SCHEDULED_FOR_DELETION, check_key_state
 from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key, check_key_spec_region
 from .managed import aws_managed_lookup
 from .model import (
     DISABLED,
     ENABLED,
     PENDING_DELETION,
-    PENDING_IMPORT,
     Key,
 )
 from .paging import page
@@ -163,9 +162,7 @@ def describe_key(state: State, request: Request) -> dict[str, Any]:
 
 def enable_key(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    require_not_pending_deletion(key)
-    if key.key_state == PENDING_IMPORT:
-        raise errors.pending_import(key.arn)
+    check_key_state(key, REFUSED_BY_ENABLE_DISABLE)
     was_enabled = key.key_state == ENABLED
     key.key_state = ENABLED
     if not was_enabled:
@@ -175,9 +172,7 @@ def enable_key(state: State, request: Request) -> dict[str, Any]:
 
 def disable_key(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    require_not_pending_deletion(key)
-    if key.key_state == PENDING_IMPORT:
-        raise errors.pending_import(key.arn)  # DOC23 footnote 5
+    check_key_state(key, REFUSED_BY_ENABLE_DISABLE)  # PendingImport: DOC23 footnote 5
     key.key_state = DISABLED
     return {}
 
@@ -197,7 +192,7 @@ def schedule_key_deletion(state: State, request: Request) -> dict[str, Any]:
     if not 7 <= days <= 30:
         raise _window_error(days)
     # OBS (terraform-provider-aws#17889): scheduling twice gives "<arn> is pending deletion."
-    require_not_pending_deletion(key)
+    check_key_state(key, SCHEDULED_FOR_DELETION)
     key.key_state = PENDING_DELETION
     key.deletion_date = request.now + timedelta(days=days)
     key.pending_window_days = days
@@ -242,7 +237,7 @@ def list_keys(state: State, request: Request) -> dict[str, Any]:
 
 def update_key_description(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    require_not_pending_deletion(key)
+    check_key_state(key, SCHEDULED_FOR_DELETION)
     key.description = request.params["Description"]
     return {}
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from . import errors
 from .key_factory import default_policy
+from .key_states import REFUSED_BY_REPLICATE, check_key_state
 from .keys import key_metadata
-from .model import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, PENDING_REPLICA_DELETION, Key
+from .model import ENABLED, PENDING_IMPORT, Key
 from .resolve import key_by_id_or_arn, resolve_key
 from .state import Request, State
 
@@ -51,10 +52,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
     if not key.multi_region or key.is_replica:
         # Observed for a replica; a single-Region key is taken to get the same answer (inferred).
         raise _not_primary_unsupported(key)
-    if key.key_state == DISABLED:
-        raise errors.disabled(key.arn)
-    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.pending_deletion(key.arn)  # inferred (spec §7 form)
+    check_key_state(key, REFUSED_BY_REPLICATE)  # pending deletion: inferred (fidelity §7 form)
     region = p["ReplicaRegion"]
     if region == key.region:
         raise errors.validation(f"{region} cannot have a replica because it contains the primary.")

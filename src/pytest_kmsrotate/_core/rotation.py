@@ -13,20 +13,15 @@ from typing import Any
 
 from . import errors
 from .event_records import Rotated
+from .key_states import REFUSED_BY_MATERIAL_USE, SCHEDULED_FOR_DELETION, check_key_state
 from .materials import new_material
 from .model import (
     AUTOMATIC,
-    CREATING,
     CURRENT,
-    DISABLED,
     ENABLED,
     NON_CURRENT,
     ON_DEMAND,
-    PENDING_DELETION,
-    PENDING_IMPORT,
-    PENDING_REPLICA_DELETION,
     PENDING_ROTATION,
-    UNAVAILABLE,
     Key,
     KeyMaterial,
 )
@@ -132,13 +127,25 @@ def scheduled_rotation(state: State, key: Key, when: datetime, now: datetime) ->
     schedule_next_rotation(state, primary)
 
 
-def finish_on_demand(state: State, key: Key, when: datetime) -> None:
-    """A delayed on-demand rotation completes, whatever the key state became meanwhile (§4)."""
+def finish_on_demand_rotation(state: State, key: Key, when: datetime) -> bool:
+    """The one way an on-demand rotation in progress completes: at `when`, under the current
+    primary, whatever the key state became meanwhile (fidelity §4). False if none was in progress.
+
+    The schedule (`finish_on_demand`), `KmsRotation.complete_rotations` and seeding all use it.
+    """
     lineage = key.lineage
-    if lineage.on_demand_started is None or lineage.on_demand_started + state.config.on_demand_delay != when:
-        return
+    if lineage.on_demand_started is None:
+        return False
     lineage.on_demand_started = None
     complete_rotation(state, state.keys.get(lineage.primary_arn, key), when, ON_DEMAND)
+    return True
+
+
+def finish_on_demand(state: State, key: Key, when: datetime) -> None:
+    """A schedule entry for a delayed on-demand rotation came due: finish it if it is that one."""
+    started = key.lineage.on_demand_started
+    if started is not None and started + state.config.on_demand_delay == when:
+        finish_on_demand_rotation(state, key, when)
 
 
 def replan_family(state: State, deleted: Key) -> None:
@@ -157,14 +164,7 @@ def replan_family(state: State, deleted: Key) -> None:
 
 def complete_on_demand_now(state: State, now: datetime) -> int:
     """Finish every on-demand rotation still in progress at `now`; returns how many."""
-    done = 0
-    for key in list(state.keys.values()):
-        lineage = key.lineage
-        if lineage.on_demand_started is not None and not key.is_replica:
-            lineage.on_demand_started = None
-            complete_rotation(state, key, now, ON_DEMAND)
-            done += 1
-    return done
+    return sum(finish_on_demand_rotation(state, key, now) for key in list(state.keys.values()) if not key.is_replica)
 
 
 def _period(key: Key) -> int:
@@ -200,20 +200,6 @@ def _refuse_replica(key: Key, operation: str) -> None:
         raise errors.unsupported(f"{key.arn} is a multi-region replica key which is not valid for {operation}.")
 
 
-def _refuse_state(key: Key) -> None:
-    """Key-state refusals of the rotation operations (spec §7); Enabled and Updating pass."""
-    if key.key_state == DISABLED:
-        raise errors.disabled(key.arn)
-    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.pending_deletion(key.arn)
-    if key.key_state == PENDING_IMPORT:
-        raise errors.pending_import(key.arn)
-    if key.key_state == CREATING:
-        raise errors.invalid_state(f"{key.arn} is creating.")  # DOC23 footnote 14
-    if key.key_state == UNAVAILABLE:
-        raise errors.invalid_state(f"{key.arn} is unavailable.")  # DOC23 footnote 11, inferred
-
-
 def _refuse_non_symmetric(key: Key) -> None:
     if key.key_spec != SYMMETRIC_DEFAULT:
         raise errors.unsupported(None)  # AWS sends no message here (spec §4, OBS)
@@ -228,7 +214,7 @@ def _check_enable_disable(state: State, request: Request) -> Key:
     _refuse_external(key)  # observed before the PendingImport state check (spec §5.9)
     _refuse_custom_key_store(key)
     _refuse_replica(key, request.operation)  # inferred: before the key state
-    _refuse_state(key)  # observed before the key spec (spec §4)
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)  # observed before the key spec (spec §4)
     return key
 
 
@@ -268,7 +254,7 @@ def disable_key_rotation(state: State, request: Request) -> dict[str, Any]:
 def _rotation_status_enabled(state: State, key: Key) -> bool:
     if key.key_spec != SYMMETRIC_DEFAULT or key.origin == EXTERNAL:
         return False
-    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
+    if key.key_state in SCHEDULED_FOR_DELETION:
         return False  # spec §3.7: reads as disabled; CancelKeyDeletion shows it again
     if key.is_aws_managed:
         return state.config.aws_managed_rotation_status  # spec §3.9
@@ -302,7 +288,7 @@ def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
     _refuse_aws_managed(key, request)  # inferred: authorization first
     _refuse_custom_key_store(key)
     _refuse_replica(key, "RotateKeyOnDemand")  # inferred: before the key state
-    _refuse_state(key)  # observed: Disabled before key spec, PendingImport before material
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)  # observed: Disabled before key spec, PendingImport before material
     _refuse_non_symmetric(key)
     if key.origin == EXTERNAL and not _has_pending_material(key):
         raise errors.invalid_state(f"No available key material pending rotation for the key: {key.arn}.")
