@@ -70,9 +70,9 @@ def test_which_states_each_kind_of_operation_refuses() -> None:
     # The key-state table's columns (docs/fidelity.md §7): using material needs Enabled (or the
     # transient Updating); managing a key only needs it not to be scheduled for deletion.
     assert set(_key_states()) - REFUSED_BY_MATERIAL_USE == {"Enabled", "Updating"}
-    assert SCHEDULED_FOR_DELETION == {"PendingDeletion", "PendingReplicaDeletion"}
-    assert REFUSED_BY_ENABLE_DISABLE == SCHEDULED_FOR_DELETION | {"PendingImport"}
-    assert REFUSED_BY_REPLICATE == SCHEDULED_FOR_DELETION | {"Disabled"}
+    assert {"PendingDeletion", "PendingReplicaDeletion"} == SCHEDULED_FOR_DELETION
+    assert SCHEDULED_FOR_DELETION | {"PendingImport"} == REFUSED_BY_ENABLE_DISABLE
+    assert SCHEDULED_FOR_DELETION | {"Disabled"} == REFUSED_BY_REPLICATE
 
 
 # Every operation that refuses a key scheduled for deletion, with the rest of its parameters.

@@ -175,7 +175,7 @@ def import_key_material(state: State, request: Request) -> dict[str, Any]:
     if key.is_replica and existing is not None and p.get("ImportType") is None:
         import_type = EXISTING
     if import_type == NEW:
-        material = _import_new(key, material_id, secret, p.get("KeyMaterialDescription"), state)
+        material = _import_new(state, key, material_id, secret)
     else:
         material = _import_existing(state, key, material_id, existing, p.get("KeyMaterialId"))
         material.secret = secret
@@ -193,7 +193,7 @@ def import_key_material(state: State, request: Request) -> dict[str, Any]:
     return {"KeyId": key.arn, "KeyMaterialId": material_id}
 
 
-def _import_new(key: Key, material_id: str, secret: bytes, description: str | None, state: State) -> KeyMaterial:
+def _import_new(state: State, key: Key, material_id: str, secret: bytes) -> KeyMaterial:
     lineage = key.lineage
     if lineage.by_id(material_id) is not None:
         raise KMSError(
