@@ -1,8 +1,8 @@
 """The cryptographic operations: Encrypt/Decrypt/ReEncrypt, data keys, random, Sign/Verify, MACs.
 
-Rules (spec §11): Encrypt and GenerateDataKey* use the CURRENT material; Decrypt uses whichever
+Rules (docs/fidelity.md §11): Encrypt and GenerateDataKey* use the CURRENT material; Decrypt uses whichever
 material sealed the blob, whatever has rotated since, and names it. Key-state answers follow
-spec §7. Messages marked 3P come from other KMS fakes whose texts match AWS elsewhere; OBS ones
+docs/fidelity.md §7. Messages marked 3P come from other KMS fakes whose texts match AWS elsewhere; OBS ones
 were seen from AWS (sources in the comments).
 """
 
@@ -40,7 +40,7 @@ ML_DSA = "ML_DSA_SHAKE_256"
 def _usable(state: State, request: Request, ref: str) -> Key:
     key = resolve_key(state, request, ref)
     # A pending-deletion key answers in the KMSInvalidStateException form, as LocalStack and moto
-    # do (see docs/fidelity.md §14.8).
+    # do (fidelity §14.8).
     check_key_state(key, REFUSED_BY_MATERIAL_USE)
     return key
 
@@ -95,7 +95,7 @@ def _ciphertext(params: Mapping[str, Any]) -> bytes:
 
 
 def _invalid_ciphertext() -> KMSError:
-    return KMSError("InvalidCiphertextException", None)  # OBS: AWS sends no message (spec §9)
+    return KMSError("InvalidCiphertextException", None)  # OBS: AWS sends no message (fidelity §9)
 
 
 def _current(key: Key) -> KeyMaterial:

@@ -1,7 +1,7 @@
 """KMS errors as values: the code, the message and the HTTP status AWS answers with.
 
 The core raises `KMSError`; adapters turn it into their wire format. A message of `None`
-means AWS sends no message field at all (spec §1), which is not the same as an empty one.
+means AWS sends no message field at all (docs/fidelity.md §1), which is not the same as an empty one.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Imported key material (Origin EXTERNAL): GetParametersForImport, ImportKeyMaterial,
-DeleteImportedKeyMaterial, and material expiry as the simulated clock passes ValidTo (spec §5).
+DeleteImportedKeyMaterial, and material expiry as the simulated clock passes ValidTo (docs/fidelity.md §5).
 
 Import tokens live in the state's import book. A token binds one key and expires 24 hours of
 simulated time after issue.
@@ -52,7 +52,7 @@ _HMAC_MAX = {"HMAC_224": 64, "HMAC_256": 64, "HMAC_384": 128, "HMAC_512": 128}
 def _external_key(state: State, request: Request) -> Key:
     key = key_by_id_or_arn(state, request)  # inferred: ID or ARN only
     if key.origin != "EXTERNAL":
-        # OBS (spec §5.6) for AWS_KMS; the custom-key-store origins are inferred to read the same.
+        # OBS (fidelity §5.6) for AWS_KMS; the custom-key-store origins are inferred to read the same.
         raise errors.unsupported(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
     return key
 
@@ -88,7 +88,7 @@ def get_parameters_for_import(state: State, request: Request) -> dict[str, Any]:
 
 
 def _check_expiration(request: Request) -> tuple[str, datetime | None]:
-    """Spec §5.6 ValidTo/ExpirationModel rules, all OBS texts."""
+    """Fidelity §5.6 ValidTo/ExpirationModel rules, all OBS texts."""
     p = request.params
     model = p.get("ExpirationModel", EXPIRES)
     valid_to: datetime | None = p.get("ValidTo")
@@ -107,7 +107,7 @@ def _check_expiration(request: Request) -> tuple[str, datetime | None]:
 def _unwrap(state: State, request: Request, key: Key) -> bytes:
     token = state.imports.tokens.get(request.params["ImportToken"])
     if token is None or token.key_arn != key.arn:
-        raise KMSError("InvalidImportTokenException", None)  # OBS: no message (spec §1, §5.6)
+        raise KMSError("InvalidImportTokenException", None)  # OBS: no message (fidelity §1, §5.6)
     if request.now >= token.valid_to:
         # inferred: no recorded text; the model's exception doc sentence.
         raise KMSError("ExpiredImportTokenException", "The specified import token is expired.")
@@ -115,7 +115,7 @@ def _unwrap(state: State, request: Request, key: Key) -> bytes:
         primitives.wrapping_key(token.wrapping_spec), token.algorithm, request.params["EncryptedKeyMaterial"]
     )
     if material is None:
-        raise KMSError("InvalidCiphertextException", None)  # OBS: no message (spec §5.6)
+        raise KMSError("InvalidCiphertextException", None)  # OBS: no message (fidelity §5.6)
     return material
 
 
@@ -202,7 +202,7 @@ def _import_new(state: State, key: Key, material_id: str, secret: bytes) -> KeyM
             f"KMS key {key.arn}.",
         )
     if not key.has_imported:
-        # The first import is current at once: no rotation (spec §5.2).
+        # The first import is current at once: no rotation (fidelity §5.2).
         material = KeyMaterial(material_id=material_id, secret=secret, state=CURRENT)
         lineage.materials.append(material)
         key.has_imported = True
@@ -250,7 +250,7 @@ def _import_existing(
 
 
 def _restore_if_complete(key: Key) -> None:
-    """PendingImport ends once every permanently associated material is imported again (spec §5.7)."""
+    """PendingImport ends once every permanently associated material is imported again (fidelity §5.7)."""
     if key.key_state != PENDING_IMPORT:
         return
     if all(m.import_state == IMPORTED for m in key.lineage.materials if _permanent(m)) and key.lineage.current():
@@ -284,7 +284,7 @@ def delete_imported_key_material(state: State, request: Request) -> dict[str, An
 def _delete_pending(state: State, key: Key, material: KeyMaterial) -> None:
     book = state.imports
     if key.is_replica:
-        # On a replica only that replica loses it: the primary waits for it again (spec §12).
+        # On a replica only that replica loses it: the primary waits for it again (fidelity §12).
         material.state = PENDING_MULTI_REGION_IMPORT_AND_ROTATION
         book.awaiting_replicas.setdefault(material.material_id, set()).add(key.arn)
         return
@@ -306,7 +306,7 @@ def expire_materials(state: State, now: datetime) -> None:
     """Expire imported material whose ValidTo has passed; the engine calls this before each operation.
 
     Expired current or non-current material puts every key holding it in PendingImport, as
-    DeleteImportedKeyMaterial does (spec §5.7). Expired pending material is dropped (inferred:
+    DeleteImportedKeyMaterial does (fidelity §5.7). Expired pending material is dropped (inferred:
     it can no longer be rotated in).
     """
     book = state.imports

@@ -34,7 +34,7 @@ def _invalid(suffix: str) -> Callable[[str], KMSError]:
     return lambda arn: errors.invalid_state(f"{arn} {suffix}")
 
 
-# AWS's answer per refused state (DOC23 footnotes 1, 3, 5, 11, 14; docs/fidelity.md §7).
+# AWS's answer per refused state (DOC23 footnotes 1, 3, 5, 11, 14; fidelity §7).
 _ANSWERS: Mapping[str, Callable[[str], KMSError]] = MappingProxyType({
     DISABLED: errors.disabled,
     PENDING_DELETION: errors.pending_deletion,

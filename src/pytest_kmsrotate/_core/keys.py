@@ -30,7 +30,7 @@ SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 
 
 def shows_material_id(key: Key) -> bool:
-    """CurrentKeyMaterialId appears for symmetric AWS_KMS keys, and EXTERNAL ones once imported (§11)."""
+    """CurrentKeyMaterialId appears for symmetric AWS_KMS keys, and EXTERNAL ones once imported (fidelity §11)."""
     if key.key_spec != SYMMETRIC_DEFAULT:
         return False
     if key.origin == "AWS_KMS":
@@ -209,7 +209,7 @@ def cancel_key_deletion(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
     if key.key_state != PENDING_DELETION:
         raise errors.invalid_state(f"{key.arn} is not pending deletion.")  # inferred: text not recorded
-    # AWS leaves a key whose deletion was cancelled Disabled (spec §3 rule 7).
+    # AWS leaves a key whose deletion was cancelled Disabled (fidelity §3 rule 7).
     key.key_state = DISABLED
     key.deletion_date = None
     key.pending_window_days = None

@@ -1,4 +1,4 @@
-"""Multi-Region keys: ReplicateKey and UpdatePrimaryRegion (spec §12).
+"""Multi-Region keys: ReplicateKey and UpdatePrimaryRegion (docs/fidelity.md §12).
 
 A replica shares its primary's `Lineage` object, so every rotation setting and every key
 material of the primary is the replica's at the same instant, as AWS shows it. Replication and
@@ -90,7 +90,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
     state.add_key(replica)
     key.lineage.replica_arns.append(arn)
     metadata = key_metadata(replica)
-    # AWS answers while the replica is still being created, before its material is there (§11).
+    # AWS answers while the replica is still being created, before its material is there (fidelity §11).
     metadata.pop("CurrentKeyMaterialId", None)
     response: dict[str, Any] = {"ReplicaKeyMetadata": metadata, "ReplicaPolicy": replica.policy}
     if "Tags" in p:
@@ -111,7 +111,7 @@ def update_primary_region(state: State, request: Request) -> dict[str, Any]:
     lineage = key.lineage
     if new_primary is None or new_arn not in lineage.replica_arns:
         raise errors.validation(f"{key.key_id} does not have a replica key in the specified Region.")
-    # The lineage is shared, so rotation status and NextRotationDate carry over (§12).
+    # The lineage is shared, so rotation status and NextRotationDate carry over (fidelity §12).
     lineage.replica_arns = [key.arn if arn == new_arn else arn for arn in lineage.replica_arns]
     lineage.primary_arn = new_arn
     return {}

@@ -2,7 +2,7 @@
 
 `complete_rotation` is the only place a key's material rotates: the API operations, the
 schedule (`timed_work.run_due`) and the pytest helpers go through it.
-Checks in every operation run in AWS's order where it was observed (spec §4, §7, §8, §14.7);
+Checks in every operation run in AWS's order where it was observed (docs/fidelity.md §4, §7, §8, §14.7);
 where it was not, the order chosen is marked `# inferred`.
 """
 
@@ -30,14 +30,14 @@ from .resolve import key_by_id_or_arn
 from .schedule import AUTOMATIC_ROTATION, ON_DEMAND_COMPLETION
 from .state import Request, State
 
-DEFAULT_PERIOD_DAYS = 365  # spec §2 [MODEL]
-CONFLICT_WINDOW = timedelta(minutes=20)  # spec §4 [MODEL]
-DEFAULT_LIST_LIMIT = 100  # spec §1 [MODEL]
+DEFAULT_PERIOD_DAYS = 365  # Fidelity §2 [MODEL]
+CONFLICT_WINDOW = timedelta(minutes=20)  # Fidelity §4 [MODEL]
+DEFAULT_LIST_LIMIT = 100  # Fidelity §1 [MODEL]
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 EXTERNAL = "EXTERNAL"
 CUSTOM_KEY_STORE_ORIGINS = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
 
-# AWS publishes no text for this error (spec §14.3); this is the model's own sentence.
+# AWS publishes no text for this error (fidelity §14.3); this is the model's own sentence.
 CONFLICT_MESSAGE = (  # inferred
     "The request was rejected because an automatic rotation of this key is currently in "
     "progress or scheduled to begin within the next 20 minutes."
@@ -52,7 +52,7 @@ def complete_rotation(state: State, key: Key, when: datetime, rotation_type: str
 
     AWS_KMS keys get a fresh material; EXTERNAL keys promote their PENDING_ROTATION material
     and, with none left (it was deleted while the rotation ran), the rotation is a no-op and
-    returns None (spec §5.7). Replicas share the lineage, so they see the rotation too (§12).
+    returns None (fidelity §5.7). Replicas share the lineage, so they see the rotation too (fidelity §12).
     """
     lineage = key.lineage
     previous = lineage.current()
@@ -60,7 +60,7 @@ def complete_rotation(state: State, key: Key, when: datetime, rotation_type: str
         pending = [m for m in lineage.materials if m.state == PENDING_ROTATION]
         if not pending:
             return None
-        # A newer NEW import while the rotation runs wins (spec §5.7); only one can exist anyway.
+        # A newer NEW import while the rotation runs wins (fidelity §5.7); only one can exist anyway.
         material = pending[-1]
     else:
         material = new_material(state)
@@ -87,14 +87,14 @@ def schedule_next_rotation(state: State, key: Key) -> None:
 
 
 def rotate_automatically(state: State, key: Key, when: datetime) -> None:
-    """An automatic rotation at `when`, and the next one a period later (spec §3.8)."""
+    """An automatic rotation at `when`, and the next one a period later (fidelity §3.8)."""
     complete_rotation(state, key, when, AUTOMATIC)
     key.lineage.next_rotation_date = when + timedelta(days=_period(key))
     schedule_next_rotation(state, key)
 
 
 def resume_rotation(state: State, key: Key, now: datetime) -> None:
-    """EnableKey: a rotation missed while the key was not Enabled happens now (spec §3.6, INF)."""
+    """EnableKey: a rotation missed while the key was not Enabled happens now (fidelity §3.6, INF)."""
     lineage = key.lineage
     if key.is_replica or not lineage.rotation_enabled or lineage.next_rotation_date is None:
         return
@@ -116,7 +116,7 @@ def scheduled_rotation(state: State, key: Key, when: datetime, now: datetime) ->
         return  # disabled, or re-planned by a new period
     primary = state.keys.get(lineage.primary_arn)
     if primary is None or primary.key_state != ENABLED:
-        return  # Disabled and PendingDeletion keys do not rotate; EnableKey resumes (§3.6, §3.7)
+        return  # Disabled and PendingDeletion keys do not rotate; EnableKey resumes (fidelity §3.6, §3.7)
     period = timedelta(days=_period(primary))
     while True:
         complete_rotation(state, primary, when, AUTOMATIC)
@@ -202,7 +202,7 @@ def _refuse_replica(key: Key, operation: str) -> None:
 
 def _refuse_non_symmetric(key: Key) -> None:
     if key.key_spec != SYMMETRIC_DEFAULT:
-        raise errors.unsupported(None)  # AWS sends no message here (spec §4, OBS)
+        raise errors.unsupported(None)  # AWS sends no message here (fidelity §4, OBS)
 
 
 # -- EnableKeyRotation / DisableKeyRotation ----------------------------------------------------
@@ -211,10 +211,10 @@ def _refuse_non_symmetric(key: Key) -> None:
 def _check_enable_disable(state: State, request: Request) -> Key:
     key = key_by_id_or_arn(state, request)
     _refuse_aws_managed(key, request)  # inferred: authorization precedes every other check
-    _refuse_external(key)  # observed before the PendingImport state check (spec §5.9)
+    _refuse_external(key)  # observed before the PendingImport state check (fidelity §5.9)
     _refuse_custom_key_store(key)
     _refuse_replica(key, request.operation)  # inferred: before the key state
-    check_key_state(key, REFUSED_BY_MATERIAL_USE)  # observed before the key spec (spec §4)
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)  # observed before the key spec (fidelity §4)
     return key
 
 
@@ -224,23 +224,23 @@ def enable_key_rotation(state: State, request: Request) -> dict[str, Any]:
     lineage = key.lineage
     period: int | None = request.params.get("RotationPeriodInDays")
     if not lineage.rotation_enabled:
-        # Spec §3.1: a previous custom period is not remembered.
+        # Fidelity §3.1: a previous custom period is not remembered.
         lineage.rotation_enabled = True
         lineage.rotation_period_days = period or DEFAULT_PERIOD_DAYS
         lineage.next_rotation_date = request.now + timedelta(days=lineage.rotation_period_days)
     elif period is not None and period != lineage.rotation_period_days:
-        # Spec §3.2: a new period restarts the schedule from this call.
+        # Fidelity §3.2: a new period restarts the schedule from this call.
         lineage.rotation_period_days = period
         lineage.next_rotation_date = request.now + timedelta(days=period)
     else:
-        return {}  # Spec §3.3: the same or an omitted period on an enabled key changes nothing.
+        return {}  # Fidelity §3.3: the same or an omitted period on an enabled key changes nothing.
     schedule_next_rotation(state, key)
     return {}
 
 
 def disable_key_rotation(state: State, request: Request) -> dict[str, Any]:
     key = _check_enable_disable(state, request)
-    # HMAC keys accept it as a no-op (spec §8, OBS); asymmetric keys are taken to do the same (INF).
+    # HMAC keys accept it as a no-op (fidelity §8, OBS); asymmetric keys are taken to do the same (INF).
     lineage = key.lineage
     lineage.rotation_enabled = False
     lineage.rotation_period_days = None
@@ -255,9 +255,9 @@ def _rotation_status_enabled(state: State, key: Key) -> bool:
     if key.key_spec != SYMMETRIC_DEFAULT or key.origin == EXTERNAL:
         return False
     if key.key_state in SCHEDULED_FOR_DELETION:
-        return False  # spec §3.7: reads as disabled; CancelKeyDeletion shows it again
+        return False  # Fidelity §3.7: reads as disabled; CancelKeyDeletion shows it again
     if key.is_aws_managed:
-        return state.config.aws_managed_rotation_status  # spec §3.9
+        return state.config.aws_managed_rotation_status  # Fidelity §3.9
     return key.lineage.rotation_enabled
 
 
@@ -295,7 +295,7 @@ def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
     lineage = key.lineage
     response = {"KeyId": key.arn}
     if lineage.on_demand_started is not None:
-        # A repeat call joins the rotation in progress: success, no second one, no quota (§4, §14.2).
+        # A repeat call joins the rotation in progress: success, no second one, no quota (fidelity §4, §14.2).
         return response
     if (
         lineage.rotation_enabled
@@ -322,7 +322,7 @@ def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
 
 
 def rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
-    """One RotationsListEntry (spec §6): KeyId is the ARN of the key asked about."""
+    """One RotationsListEntry (fidelity §6): KeyId is the ARN of the key asked about."""
     entry: dict[str, Any] = {
         "KeyId": key.arn,
         "KeyMaterialId": material.material_id,
@@ -345,11 +345,11 @@ def rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
 
 def list_key_rotations(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    _refuse_custom_key_store(key)  # inferred (spec §7: Unavailable column)
+    _refuse_custom_key_store(key)  # inferred (fidelity §7: Unavailable column)
     mode = request.params.get("IncludeKeyMaterial", "ROTATIONS_ONLY")
     include_all = mode == "ALL_KEY_MATERIAL"
     if key.key_spec != SYMMETRIC_DEFAULT:
-        # HMAC keys answer with an empty list (spec §6, OBS); asymmetric keys alike (inferred).
+        # HMAC keys answer with an empty list (fidelity §6, OBS); asymmetric keys alike (inferred).
         items: list[dict[str, Any]] = []
     else:
         items = [
