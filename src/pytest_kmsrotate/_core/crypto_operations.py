@@ -20,13 +20,13 @@ from .keyspecs import KEY_SPECS, algorithms_metadata
 from .model import (
     CURRENT,
     NON_CURRENT,
+    SYMMETRIC_DEFAULT,
     Key,
     KeyMaterial,
 )
 from .resolve import resolve_key
 from .state import Request, State
 
-SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 _ARN = re.compile(r"arn:[^:]*:kms:(?P<region>[^:]*):(?P<account>[^:]*):key/(?P<key_id>.*)")
 _DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
 # Sign/Verify families whose algorithms `cryptography` cannot do and the fake does not either.

@@ -52,6 +52,11 @@ def pending_import(arn: str) -> KMSError:
     return KMSError("KMSInvalidStateException", f"{arn} is pending import.")
 
 
+def origin_not_valid(arn: str, origin: str) -> KMSError:
+    # DOC23 footnote 6 and OBS for EXTERNAL; the same template for the other origins (inferred).
+    return KMSError("UnsupportedOperationException", f"{arn} origin is {origin} which is not valid for this operation.")
+
+
 def unsupported(message: str | None = None) -> KMSError:
     return KMSError("UnsupportedOperationException", message)
 

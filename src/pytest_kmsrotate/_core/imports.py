@@ -53,7 +53,7 @@ def _external_key(state: State, request: Request) -> Key:
     key = key_by_id_or_arn(state, request)  # inferred: ID or ARN only
     if key.origin != "EXTERNAL":
         # OBS (fidelity §5.6) for AWS_KMS; the custom-key-store origins are inferred to read the same.
-        raise errors.unsupported(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
+        raise errors.origin_not_valid(key.arn, key.origin)
     return key
 
 

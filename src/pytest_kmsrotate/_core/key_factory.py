@@ -10,10 +10,8 @@ import functools
 import json
 
 from .materials import new_material
-from .model import ENABLED, PENDING_IMPORT, Key, Lineage
+from .model import ENABLED, PENDING_IMPORT, SYMMETRIC_DEFAULT, Key, Lineage
 from .state import Request, State
-
-SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 
 
 @functools.lru_cache(maxsize=32)  # pretty-printing JSON is slow and the text never changes per account

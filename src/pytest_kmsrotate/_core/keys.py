@@ -17,6 +17,7 @@ from .model import (
     DISABLED,
     ENABLED,
     PENDING_DELETION,
+    SYMMETRIC_DEFAULT,
     Key,
 )
 from .paging import page
@@ -25,8 +26,6 @@ from .rotation import resume_rotation
 from .schedule import KEY_DELETION
 from .state import Request, State
 from .tags import checked_tags
-
-SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 
 
 def shows_material_id(key: Key) -> bool:

@@ -26,6 +26,10 @@ NON_CURRENT = "NON_CURRENT"
 PENDING_ROTATION = "PENDING_ROTATION"
 PENDING_MULTI_REGION_IMPORT_AND_ROTATION = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
 
+# The key spec most rules single out (rotation, CurrentKeyMaterialId, data keys); also the name of
+# its one encryption algorithm.
+SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+
 AUTOMATIC = "AUTOMATIC"
 ON_DEMAND = "ON_DEMAND"
 

@@ -22,6 +22,7 @@ from .model import (
     NON_CURRENT,
     ON_DEMAND,
     PENDING_ROTATION,
+    SYMMETRIC_DEFAULT,
     Key,
     KeyMaterial,
 )
@@ -33,7 +34,6 @@ from .state import Request, State
 DEFAULT_PERIOD_DAYS = 365  # Fidelity §2 [MODEL]
 CONFLICT_WINDOW = timedelta(minutes=20)  # Fidelity §4 [MODEL]
 DEFAULT_LIST_LIMIT = 100  # Fidelity §1 [MODEL]
-SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 EXTERNAL = "EXTERNAL"
 CUSTOM_KEY_STORE_ORIGINS = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
 
@@ -187,12 +187,12 @@ def _refuse_aws_managed(key: Key, request: Request) -> None:
 def _refuse_custom_key_store(key: Key) -> None:
     if key.custom_key_store_id is not None or key.origin in CUSTOM_KEY_STORE_ORIGINS:
         # Code per DOC23 footnote 7; the text follows AWS's observed EXTERNAL-origin template.
-        raise errors.unsupported(f"{key.arn} origin is {key.origin} which is not valid for this operation.")  # inferred
+        raise errors.origin_not_valid(key.arn, key.origin)  # inferred
 
 
 def _refuse_external(key: Key) -> None:
     if key.origin == EXTERNAL:
-        raise errors.unsupported(f"{key.arn} origin is EXTERNAL which is not valid for this operation.")
+        raise errors.origin_not_valid(key.arn, EXTERNAL)
 
 
 def _refuse_replica(key: Key, operation: str) -> None:
