@@ -27,10 +27,10 @@ import pytest
 PACKAGE = "pytest_kmsrotate"
 SOURCE = Path(__file__).resolve().parent.parent / "src" / PACKAGE
 
-# Edges of the `_pytest_plugin` cycle (fake <-> assertions <-> report) that the lead is taking
-# apart in the engine read-API refactor. They are skipped by the cycle check only, nothing
-# else; `test_known_cycles_are_still_there` fails once one is gone, so the list only shrinks.
-# Empty this set when that refactor lands.
+# Edges of the `_pytest_plugin` cycle (fake <-> assertions <-> report, both TYPE_CHECKING
+# imports of KmsRotation) being taken apart under issue #10's engine read API. The cycle check
+# skips them, nothing else does; `test_known_cycles_are_still_there` fails once one is gone,
+# so the set only shrinks. Empty it when that refactor lands.
 KNOWN_CYCLES_BEING_FIXED: frozenset[tuple[str, str]] = frozenset({
     ("pytest_kmsrotate._pytest_plugin.assertions", "pytest_kmsrotate._pytest_plugin.fake"),
     ("pytest_kmsrotate._pytest_plugin.report", "pytest_kmsrotate._pytest_plugin.fake"),
@@ -231,37 +231,45 @@ def test_nothing_inside_imports_the_public_root(
     assert sorted(module for module, targets in graph.items() if PACKAGE in targets) == []
 
 
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(f"{package}.")
+
+
+def core_offences(graph: Mapping[str, set[str]], external: Mapping[str, set[str]], core: str) -> list[str]:
+    """Imports from `core` of anything but `core`, the standard library and CORE_MAY_IMPORT."""
+    offences: list[str] = []
+    for module in sorted(m for m in graph if _inside(m, core)):
+        offences += [f"{module} -> {t}" for t in sorted(graph[module]) if not _inside(t, core)]
+        for name in sorted(external[module]):
+            top = name.split(".")[0]
+            if top != "__future__" and top not in sys.stdlib_module_names and top not in CORE_MAY_IMPORT:
+                offences.append(f"{module} -> {name}")
+    return offences
+
+
+def layer_offences(graph: Mapping[str, set[str]], forbidden_layers: Mapping[str, frozenset[str]]) -> list[str]:
+    """Imports from a layer of a layer it must not see."""
+    return [
+        f"{module} -> {target}"
+        for layer, forbidden in forbidden_layers.items()
+        for module in sorted(m for m in graph if _inside(m, layer))
+        for target in sorted(graph[module])
+        if any(_inside(target, f) for f in forbidden)
+    ]
+
+
 def test_core_imports_only_core_stdlib_and_cryptography(
     graph_and_external: tuple[dict[str, set[str]], dict[str, set[str]]],
 ) -> None:
     graph, external = graph_and_external
-    core = f"{PACKAGE}._core"
-    offences: list[str] = []
-    for module in sorted(graph):
-        if module != core and not module.startswith(f"{core}."):
-            continue
-        offences += [f"{module} -> {t}" for t in sorted(graph[module]) if t != core and not t.startswith(f"{core}.")]
-        for name in sorted(external[module]):
-            top = name.split(".")[0]
-            if top == "__future__" or top in sys.stdlib_module_names or top in CORE_MAY_IMPORT:
-                continue
-            offences.append(f"{module} -> {name}")
-    assert offences == []
+    assert core_offences(graph, external, f"{PACKAGE}._core") == []
 
 
 def test_layers_do_not_import_the_layers_above(
     graph_and_external: tuple[dict[str, set[str]], dict[str, set[str]]],
 ) -> None:
     graph, _ = graph_and_external
-    offences = [
-        f"{module} -> {target}"
-        for layer, forbidden in FORBIDDEN_LAYERS.items()
-        for module in sorted(graph)
-        if module == layer or module.startswith(f"{layer}.")
-        for target in sorted(graph[module])
-        if any(target == f or target.startswith(f"{f}.") for f in forbidden)
-    ]
-    assert offences == []
+    assert layer_offences(graph, FORBIDDEN_LAYERS) == []
 
 
 # --- the checker checks: synthetic graphs and packages ------------------------------------------
@@ -323,3 +331,38 @@ def test_relative_imports_resolve_across_packages(tmp_path: Path) -> None:
     assert graph["pkg.core.engine"] == {"pkg.door.http"}
     assert external["pkg.core.engine"] == {"json"}
     assert find_cycles(graph) == [["pkg.core.engine", "pkg.door.http"]]
+
+
+def test_core_and_layer_rules_on_a_synthetic_package(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "__init__.py": "",
+        "core/__init__.py": "",
+        "core/engine.py": "import json\nfrom cryptography import x509\nimport botocore.hooks\n",
+        "core/state.py": "def f():\n    from ..door import http\n",
+        "door/__init__.py": "",
+        "door/http.py": "from ..plugin import fake\n",
+        "plugin/__init__.py": "",
+        "plugin/fake.py": "from ..core import engine\n",
+    })
+    graph, external = import_graph(root, "pkg")
+    assert core_offences(graph, external, "pkg.core") == [
+        "pkg.core.engine -> botocore.hooks",
+        "pkg.core.state -> pkg.door.http",
+    ]
+    assert layer_offences(graph, {"pkg.door": frozenset({"pkg.plugin"})}) == ["pkg.door.http -> pkg.plugin.fake"]
+    assert layer_offences(graph, {"pkg.plugin": frozenset({"pkg.door"})}) == []
+
+
+def test_a_cycle_added_to_this_package_is_found(tmp_path: Path) -> None:
+    # The real source, with one function-level import that closes a loop (engine imports state).
+    copy = tmp_path / PACKAGE
+    for path in SOURCE.rglob("*.py"):
+        target = copy / path.relative_to(SOURCE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    state = copy / "_core" / "state.py"
+    closing = "\n\ndef _engine():\n    from . import engine\n"
+    state.write_text(state.read_text(encoding="utf-8") + closing, encoding="utf-8")
+    graph, _ = import_graph(copy, PACKAGE)
+    cycles = find_cycles(without(graph, KNOWN_CYCLES_BEING_FIXED))
+    assert any({f"{PACKAGE}._core.engine", f"{PACKAGE}._core.state"} <= set(cycle) for cycle in cycles)

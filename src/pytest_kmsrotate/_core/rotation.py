@@ -1,7 +1,8 @@
 """The five rotation operations, the rotation primitive and the rotation schedule.
 
-`complete_rotation` is the only place a key's material rotates: the API operations, the
-schedule (`timed_work.run_due`) and the pytest helpers go through it.
+`complete_rotation` is the only place a key's material rotates, and `finish_on_demand_rotation`
+the only place an on-demand rotation in progress completes: the API operations, the schedule
+(`timed_work.settle`) and the pytest helpers go through them.
 Checks in every operation run in AWS's order where it was observed (docs/fidelity.md §4, §7, §8, §14.7);
 where it was not, the order chosen is marked `# inferred`.
 """
