@@ -1,9 +1,9 @@
 """The cryptographic operations: Encrypt/Decrypt/ReEncrypt, data keys, random, Sign/Verify, MACs.
 
-Rules (docs/fidelity.md §11): Encrypt and GenerateDataKey* use the CURRENT material; Decrypt uses whichever
-material sealed the blob, whatever has rotated since, and names it. Key-state answers follow
-docs/fidelity.md §7. Messages marked 3P come from other KMS fakes whose texts match AWS elsewhere; OBS ones
-were seen from AWS (sources in the comments).
+Rules (docs/fidelity.md §11): Encrypt and GenerateDataKey* use the CURRENT material; Decrypt
+uses whichever material sealed the blob, whatever has rotated since, and names it. Key-state
+answers follow docs/fidelity.md §7 (`key_states`). Messages marked 3P come from other KMS fakes
+whose texts match AWS elsewhere; OBS ones were seen from AWS (sources in the comments).
 """
 
 from __future__ import annotations
