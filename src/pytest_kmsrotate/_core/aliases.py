@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
+from .key_states import SCHEDULED_FOR_DELETION, check_key_state
 from .managed import is_reserved
-from .model import PENDING_DELETION, Alias, Key
+from .model import Alias, Key
 from .paging import page
 from .resolve import alias_arn, key_by_id_or_arn, resolve_key
 from .state import Request, State
@@ -34,9 +35,7 @@ def _target(state: State, request: Request) -> Key:
     if ref.startswith("alias/") or ":alias/" in ref:
         raise errors.validation("Aliases must refer to keys. Not aliases")  # 3P moto
     key = resolve_key(state, request, ref, allow_alias=False)
-    if key.key_state == PENDING_DELETION:
-        # Key-state table (spec §7, DOC23 footnote 3).
-        raise errors.pending_deletion(key.arn)
+    check_key_state(key, SCHEDULED_FOR_DELETION)  # key-state table (fidelity §7, DOC23 footnote 3)
     return key
 
 

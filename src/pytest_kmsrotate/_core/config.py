@@ -14,7 +14,7 @@ class Config:
     region: str = DEFAULT_REGION
     on_demand_limit: int = DEFAULT_ON_DEMAND_LIMIT
     on_demand_delay: timedelta = timedelta(0)
-    # Spec §3 rule 9: observed `false` for AWS managed keys, documented `true`.
+    # Fidelity §3 rule 9: observed `false` for AWS managed keys, documented `true`.
     aws_managed_rotation_status: bool = False
     start: datetime = DEFAULT_START
     seed: str = "pytest-kmsrotate"

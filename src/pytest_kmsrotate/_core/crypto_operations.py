@@ -1,9 +1,9 @@
 """The cryptographic operations: Encrypt/Decrypt/ReEncrypt, data keys, random, Sign/Verify, MACs.
 
-Rules (spec §11): Encrypt and GenerateDataKey* use the CURRENT material; Decrypt uses whichever
-material sealed the blob, whatever has rotated since, and names it. Key-state answers follow
-spec §7. Messages marked 3P come from other KMS fakes whose texts match AWS elsewhere; OBS ones
-were seen from AWS (sources in the comments).
+Rules (docs/fidelity.md §11): Encrypt and GenerateDataKey* use the CURRENT material; Decrypt
+uses whichever material sealed the blob, whatever has rotated since, and names it. Key-state
+answers follow docs/fidelity.md §7 (`key_states`). Messages marked 3P come from other KMS fakes
+whose texts match AWS elsewhere; OBS ones were seen from AWS (sources in the comments).
 """
 
 from __future__ import annotations
@@ -15,23 +15,18 @@ from typing import Any
 
 from . import errors, primitives
 from .errors import KMSError, NotImplementedByFake
+from .key_states import REFUSED_BY_MATERIAL_USE, check_key_state
 from .keyspecs import KEY_SPECS, algorithms_metadata
 from .model import (
-    CREATING,
     CURRENT,
-    DISABLED,
     NON_CURRENT,
-    PENDING_DELETION,
-    PENDING_IMPORT,
-    PENDING_REPLICA_DELETION,
-    UNAVAILABLE,
+    SYMMETRIC_DEFAULT,
     Key,
     KeyMaterial,
 )
 from .resolve import resolve_key
 from .state import Request, State
 
-SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 _ARN = re.compile(r"arn:[^:]*:kms:(?P<region>[^:]*):(?P<account>[^:]*):key/(?P<key_id>.*)")
 _DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
 # Sign/Verify families whose algorithms `cryptography` cannot do and the fake does not either.
@@ -42,25 +37,11 @@ ML_DSA = "ML_DSA_SHAKE_256"
 # --- shared checks ---------------------------------------------------------------------------
 
 
-def check_usable(key: Key) -> None:
-    """Spec §7 key-state answers for operations that use the key's material."""
-    state = key.key_state
-    if state == DISABLED:
-        raise errors.disabled(key.arn)
-    if state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        # Spec §14.8: the KMSInvalidStateException form, as LocalStack and moto answer.
-        raise errors.pending_deletion(key.arn)
-    if state == PENDING_IMPORT:
-        raise errors.pending_import(key.arn)
-    if state == UNAVAILABLE:
-        raise errors.invalid_state(f"{key.arn} is unavailable.")
-    if state == CREATING:
-        raise errors.invalid_state(f"{key.arn} is creating.")
-
-
 def _usable(state: State, request: Request, ref: str) -> Key:
     key = resolve_key(state, request, ref)
-    check_usable(key)
+    # A pending-deletion key answers in the KMSInvalidStateException form, as LocalStack and moto
+    # do (fidelity §14.8).
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)
     return key
 
 
@@ -114,7 +95,7 @@ def _ciphertext(params: Mapping[str, Any]) -> bytes:
 
 
 def _invalid_ciphertext() -> KMSError:
-    return KMSError("InvalidCiphertextException", None)  # OBS: AWS sends no message (spec §9)
+    return KMSError("InvalidCiphertextException", None)  # OBS: AWS sends no message (fidelity §9)
 
 
 def _current(key: Key) -> KeyMaterial:
@@ -203,7 +184,7 @@ def _open(
             "IncorrectKeyException",
             "The key ID in the request does not identify a CMK that can perform this operation.",
         )
-    check_usable(key)
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)
     chosen = _encryption_algorithm(key, algorithm)
     material = key.lineage.by_id(sealed.material_id)
     if material is None or material.state not in (CURRENT, NON_CURRENT):

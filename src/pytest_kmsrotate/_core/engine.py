@@ -39,7 +39,7 @@ class Engine:
     def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
         self.config = config or Config()
         self.clock = clock or Clock(self.config.start)
-        self.state = State(self.config, self.clock)
+        self.state = State(self.config)
         self.lock = threading.RLock()
         self.calls: list[CallRecord] = []
         # Calls and completed rotations in the order they happened; CloudTrail and EventBridge

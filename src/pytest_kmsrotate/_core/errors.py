@@ -1,7 +1,7 @@
 """KMS errors as values: the code, the message and the HTTP status AWS answers with.
 
 The core raises `KMSError`; adapters turn it into their wire format. A message of `None`
-means AWS sends no message field at all (spec §1), which is not the same as an empty one.
+means AWS sends no message field at all (docs/fidelity.md §1), which is not the same as an empty one.
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ def pending_deletion(arn: str) -> KMSError:
 
 def pending_import(arn: str) -> KMSError:
     return KMSError("KMSInvalidStateException", f"{arn} is pending import.")
+
+
+def origin_not_valid(arn: str, origin: str) -> KMSError:
+    # DOC23 footnote 6 and OBS for EXTERNAL; the same template for the other origins (inferred).
+    return KMSError("UnsupportedOperationException", f"{arn} origin is {origin} which is not valid for this operation.")
 
 
 def unsupported(message: str | None = None) -> KMSError:

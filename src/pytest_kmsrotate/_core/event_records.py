@@ -1,4 +1,4 @@
-"""What AWS would have logged: CloudTrail records and EventBridge events (spec §13).
+"""What AWS would have logged: CloudTrail records and EventBridge events (docs/fidelity.md §13).
 
 Records are plain dicts in AWS's own shapes, so assertions read like the AWS documentation.
 """

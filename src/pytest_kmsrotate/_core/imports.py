@@ -1,5 +1,5 @@
 """Imported key material (Origin EXTERNAL): GetParametersForImport, ImportKeyMaterial,
-DeleteImportedKeyMaterial, and material expiry as the simulated clock passes ValidTo (spec §5).
+DeleteImportedKeyMaterial, and material expiry as the simulated clock passes ValidTo (docs/fidelity.md §5).
 
 Import tokens live in the state's import book. A token binds one key and expires 24 hours of
 simulated time after issue.
@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from . import errors, primitives
 from .errors import KMSError
+from .key_states import SCHEDULED_FOR_DELETION, check_key_state
 from .keyspecs import KEY_SPECS
 from .model import (
     CURRENT,
@@ -51,22 +52,13 @@ _HMAC_MAX = {"HMAC_224": 64, "HMAC_256": 64, "HMAC_384": 128, "HMAC_512": 128}
 def _external_key(state: State, request: Request) -> Key:
     key = key_by_id_or_arn(state, request)  # inferred: ID or ARN only
     if key.origin != "EXTERNAL":
-        # OBS (spec §5.6) for AWS_KMS; the custom-key-store origins are inferred to read the same.
-        raise errors.unsupported(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
+        # OBS (fidelity §5.6) for AWS_KMS; the custom-key-store origins are inferred to read the same.
+        raise errors.origin_not_valid(key.arn, key.origin)
     return key
-
-
-def _not_pending_deletion(key: Key) -> None:
-    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.pending_deletion(key.arn)
 
 
 def _permanent(material: KeyMaterial) -> bool:
     return material.state in (CURRENT, NON_CURRENT)
-
-
-def _keys_sharing(state: State, key: Key) -> list[Key]:
-    return [state.keys[arn] for arn in (key.lineage.primary_arn, *key.lineage.replica_arns) if arn in state.keys]
 
 
 # --- GetParametersForImport -----------------------------------------------------------------
@@ -75,7 +67,7 @@ def _keys_sharing(state: State, key: Key) -> list[Key]:
 def get_parameters_for_import(state: State, request: Request) -> dict[str, Any]:
     p = request.params
     key = _external_key(state, request)
-    _not_pending_deletion(key)
+    check_key_state(key, SCHEDULED_FOR_DELETION)
     spec, algorithm = p["WrappingKeySpec"], p["WrappingAlgorithm"]
     if spec == "SM2" or algorithm == "SM2PKE":
         # inferred: SM2 wrapping is offered in China Regions only; the fake has no SM2.
@@ -96,7 +88,7 @@ def get_parameters_for_import(state: State, request: Request) -> dict[str, Any]:
 
 
 def _check_expiration(request: Request) -> tuple[str, datetime | None]:
-    """Spec §5.6 ValidTo/ExpirationModel rules, all OBS texts."""
+    """Fidelity §5.6 ValidTo/ExpirationModel rules, all OBS texts."""
     p = request.params
     model = p.get("ExpirationModel", EXPIRES)
     valid_to: datetime | None = p.get("ValidTo")
@@ -115,7 +107,7 @@ def _check_expiration(request: Request) -> tuple[str, datetime | None]:
 def _unwrap(state: State, request: Request, key: Key) -> bytes:
     token = state.imports.tokens.get(request.params["ImportToken"])
     if token is None or token.key_arn != key.arn:
-        raise KMSError("InvalidImportTokenException", None)  # OBS: no message (spec §1, §5.6)
+        raise KMSError("InvalidImportTokenException", None)  # OBS: no message (fidelity §1, §5.6)
     if request.now >= token.valid_to:
         # inferred: no recorded text; the model's exception doc sentence.
         raise KMSError("ExpiredImportTokenException", "The specified import token is expired.")
@@ -123,7 +115,7 @@ def _unwrap(state: State, request: Request, key: Key) -> bytes:
         primitives.wrapping_key(token.wrapping_spec), token.algorithm, request.params["EncryptedKeyMaterial"]
     )
     if material is None:
-        raise KMSError("InvalidCiphertextException", None)  # OBS: no message (spec §5.6)
+        raise KMSError("InvalidCiphertextException", None)  # OBS: no message (fidelity §5.6)
     return material
 
 
@@ -170,7 +162,7 @@ def _check_material_fits(key: Key, material: bytes) -> primitives.PrivateKey | N
 def import_key_material(state: State, request: Request) -> dict[str, Any]:
     p = request.params
     key = _external_key(state, request)
-    _not_pending_deletion(key)
+    check_key_state(key, SCHEDULED_FOR_DELETION)
     model, valid_to = _check_expiration(request)
     import_type = p.get("ImportType") or (EXISTING if key.has_imported else NEW)
     if import_type == NEW and p.get("KeyMaterialId") is not None:
@@ -183,7 +175,7 @@ def import_key_material(state: State, request: Request) -> dict[str, Any]:
     if key.is_replica and existing is not None and p.get("ImportType") is None:
         import_type = EXISTING
     if import_type == NEW:
-        material = _import_new(key, material_id, secret, p.get("KeyMaterialDescription"), state)
+        material = _import_new(state, key, material_id, secret)
     else:
         material = _import_existing(state, key, material_id, existing, p.get("KeyMaterialId"))
         material.secret = secret
@@ -201,7 +193,7 @@ def import_key_material(state: State, request: Request) -> dict[str, Any]:
     return {"KeyId": key.arn, "KeyMaterialId": material_id}
 
 
-def _import_new(key: Key, material_id: str, secret: bytes, description: str | None, state: State) -> KeyMaterial:
+def _import_new(state: State, key: Key, material_id: str, secret: bytes) -> KeyMaterial:
     lineage = key.lineage
     if lineage.by_id(material_id) is not None:
         raise KMSError(
@@ -210,7 +202,7 @@ def _import_new(key: Key, material_id: str, secret: bytes, description: str | No
             f"KMS key {key.arn}.",
         )
     if not key.has_imported:
-        # The first import is current at once: no rotation (spec §5.2).
+        # The first import is current at once: no rotation (fidelity §5.2).
         material = KeyMaterial(material_id=material_id, secret=secret, state=CURRENT)
         lineage.materials.append(material)
         key.has_imported = True
@@ -258,7 +250,7 @@ def _import_existing(
 
 
 def _restore_if_complete(key: Key) -> None:
-    """PendingImport ends once every permanently associated material is imported again (spec §5.7)."""
+    """PendingImport ends once every permanently associated material is imported again (fidelity §5.7)."""
     if key.key_state != PENDING_IMPORT:
         return
     if all(m.import_state == IMPORTED for m in key.lineage.materials if _permanent(m)) and key.lineage.current():
@@ -284,7 +276,7 @@ def delete_imported_key_material(state: State, request: Request) -> dict[str, An
         _delete_pending(state, key, material)
     else:
         _unimport(material)
-        if key.key_state not in (PENDING_DELETION, PENDING_REPLICA_DELETION):
+        if key.key_state not in SCHEDULED_FOR_DELETION:
             key.key_state = PENDING_IMPORT
     return {"KeyId": key.arn, "KeyMaterialId": material.material_id}
 
@@ -292,7 +284,7 @@ def delete_imported_key_material(state: State, request: Request) -> dict[str, An
 def _delete_pending(state: State, key: Key, material: KeyMaterial) -> None:
     book = state.imports
     if key.is_replica:
-        # On a replica only that replica loses it: the primary waits for it again (spec §12).
+        # On a replica only that replica loses it: the primary waits for it again (fidelity §12).
         material.state = PENDING_MULTI_REGION_IMPORT_AND_ROTATION
         book.awaiting_replicas.setdefault(material.material_id, set()).add(key.arn)
         return
@@ -314,7 +306,7 @@ def expire_materials(state: State, now: datetime) -> None:
     """Expire imported material whose ValidTo has passed; the engine calls this before each operation.
 
     Expired current or non-current material puts every key holding it in PendingImport, as
-    DeleteImportedKeyMaterial does (spec §5.7). Expired pending material is dropped (inferred:
+    DeleteImportedKeyMaterial does (fidelity §5.7). Expired pending material is dropped (inferred:
     it can no longer be rotated in).
     """
     book = state.imports

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
-from .checks import require_not_pending_deletion
+from .key_factory import new_key
+from .key_states import REFUSED_BY_ENABLE_DISABLE, SCHEDULED_FOR_DELETION, check_key_state
 from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key, check_key_spec_region
-from .materials import new_material
+from .managed import aws_managed_lookup
 from .model import (
     DISABLED,
     ENABLED,
     PENDING_DELETION,
-    PENDING_IMPORT,
+    SYMMETRIC_DEFAULT,
     Key,
-    Lineage,
 )
 from .paging import page
 from .resolve import key_by_id_or_arn, resolve_key
@@ -29,32 +27,9 @@ from .schedule import KEY_DELETION
 from .state import Request, State
 from .tags import checked_tags
 
-SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
-
-
-@functools.lru_cache(maxsize=32)  # pretty-printing JSON is slow and the text never changes per account
-def default_policy(account: str) -> str:
-    """The key policy AWS attaches when CreateKey gets none (the "default key policy")."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Id": "key-default-1",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        },
-        indent=2,
-    )
-
 
 def shows_material_id(key: Key) -> bool:
-    """CurrentKeyMaterialId appears for symmetric AWS_KMS keys, and EXTERNAL ones once imported (§11)."""
+    """CurrentKeyMaterialId appears for symmetric AWS_KMS keys, and EXTERNAL ones once imported (fidelity §11)."""
     if key.key_spec != SYMMETRIC_DEFAULT:
         return False
     if key.origin == "AWS_KMS":
@@ -129,51 +104,6 @@ def cloudhsm_cluster_id(custom_key_store_id: str) -> str:
     return "cluster-" + hashlib.sha256(custom_key_store_id.encode()).hexdigest()[:11]
 
 
-def new_key(
-    state: State,
-    request: Request,
-    *,
-    key_spec: str = SYMMETRIC_DEFAULT,
-    key_usage: str = "ENCRYPT_DECRYPT",
-    origin: str = "AWS_KMS",
-    key_manager: str = "CUSTOMER",
-    description: str = "",
-    multi_region: bool = False,
-    custom_key_store_id: str | None = None,
-    tags: dict[str, str] | None = None,
-    policy: str | None = None,
-    xks_key_id: str | None = None,
-) -> Key:
-    """Create and store a key in the caller's account and region (no checks: callers decide)."""
-    key_id = state.ids.multi_region_key_id() if multi_region else state.ids.key_id()
-    external = origin == "EXTERNAL"
-    arn = f"{request.arn_prefix()}:key/{key_id}"
-    lineage = Lineage(primary_arn=arn)
-    if not external:
-        lineage.materials.append(new_material(state))
-    key = Key(
-        key_id=key_id,
-        arn=arn,
-        account=request.account,
-        region=request.region,
-        creation_date=request.now,
-        key_spec=key_spec,
-        key_usage=key_usage,
-        origin=origin,
-        key_manager=key_manager,
-        key_state=PENDING_IMPORT if external else ENABLED,
-        lineage=lineage,
-        description=description,
-        multi_region=multi_region,
-        custom_key_store_id=custom_key_store_id,
-        tags=dict(tags or {}),
-        policy=policy or default_policy(request.account),
-        xks_key_id=xks_key_id,
-    )
-    state.add_key(key)
-    return key
-
-
 def _refuse(refusal: CreateKeyRefusal) -> errors.KMSError:
     return errors.KMSError(refusal.code, refusal.message)
 
@@ -225,18 +155,13 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
 
 
 def describe_key(state: State, request: Request) -> dict[str, Any]:
-    # Imported here: `managed` builds its keys with this module's `new_key`.
-    from .managed import aws_managed_lookup
-
     key = resolve_key(state, request, request.params["KeyId"], alias_lookup=aws_managed_lookup)
     return {"KeyMetadata": key_metadata(key)}
 
 
 def enable_key(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    require_not_pending_deletion(key)
-    if key.key_state == PENDING_IMPORT:
-        raise errors.pending_import(key.arn)
+    check_key_state(key, REFUSED_BY_ENABLE_DISABLE)
     was_enabled = key.key_state == ENABLED
     key.key_state = ENABLED
     if not was_enabled:
@@ -246,9 +171,7 @@ def enable_key(state: State, request: Request) -> dict[str, Any]:
 
 def disable_key(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    require_not_pending_deletion(key)
-    if key.key_state == PENDING_IMPORT:
-        raise errors.pending_import(key.arn)  # DOC23 footnote 5
+    check_key_state(key, REFUSED_BY_ENABLE_DISABLE)  # PendingImport: DOC23 footnote 5
     key.key_state = DISABLED
     return {}
 
@@ -268,7 +191,7 @@ def schedule_key_deletion(state: State, request: Request) -> dict[str, Any]:
     if not 7 <= days <= 30:
         raise _window_error(days)
     # OBS (terraform-provider-aws#17889): scheduling twice gives "<arn> is pending deletion."
-    require_not_pending_deletion(key)
+    check_key_state(key, SCHEDULED_FOR_DELETION)
     key.key_state = PENDING_DELETION
     key.deletion_date = request.now + timedelta(days=days)
     key.pending_window_days = days
@@ -285,7 +208,7 @@ def cancel_key_deletion(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
     if key.key_state != PENDING_DELETION:
         raise errors.invalid_state(f"{key.arn} is not pending deletion.")  # inferred: text not recorded
-    # AWS leaves a key whose deletion was cancelled Disabled (spec §3 rule 7).
+    # AWS leaves a key whose deletion was cancelled Disabled (fidelity §3 rule 7).
     key.key_state = DISABLED
     key.deletion_date = None
     key.pending_window_days = None
@@ -313,7 +236,7 @@ def list_keys(state: State, request: Request) -> dict[str, Any]:
 
 def update_key_description(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    require_not_pending_deletion(key)
+    check_key_state(key, SCHEDULED_FOR_DELETION)
     key.description = request.params["Description"]
     return {}
 

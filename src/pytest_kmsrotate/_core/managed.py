@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
 
-from .keys import new_key
+from .key_factory import new_key
 from .model import Alias, Key
 from .resolve import alias_arn
 from .rotation import schedule_next_rotation
@@ -36,7 +36,7 @@ _KNOWN_WORDS: Mapping[str, str] = MappingProxyType(
     }
 )
 # Predefined aliases the fake knows (ListAliases in a fresh account; LocalStack's reserved list
-# plus the services whose managed keys the spec records). Any other `alias/aws/x` is "not found".
+# plus the services whose managed keys docs/fidelity.md records). Any other `alias/aws/x` is "not found".
 SERVICES: frozenset[str] = frozenset(
     {
         "acm", "backup", "cloudtrail", "codeartifact", "codecommit", "dynamodb", "ebs",
@@ -112,7 +112,7 @@ def aws_managed_lookup(state: State, request: Request, alias_name: str) -> Key |
         description=description(service),
         policy=managed_policy(request.account, request.region, service),
     )
-    # AWS managed keys rotate every year, whatever GetKeyRotationStatus reports (spec §3 rule 9).
+    # AWS managed keys rotate every year, whatever GetKeyRotationStatus reports (fidelity §3 rule 9).
     key.lineage.rotation_enabled = True
     key.lineage.rotation_period_days = 365
     key.lineage.next_rotation_date = request.now + timedelta(days=365)

@@ -26,6 +26,10 @@ NON_CURRENT = "NON_CURRENT"
 PENDING_ROTATION = "PENDING_ROTATION"
 PENDING_MULTI_REGION_IMPORT_AND_ROTATION = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
 
+# The key spec most rules single out (rotation, CurrentKeyMaterialId, data keys); also the name of
+# its one encryption algorithm.
+SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+
 AUTOMATIC = "AUTOMATIC"
 ON_DEMAND = "ON_DEMAND"
 
@@ -103,7 +107,7 @@ class Key:
     pending_window_days: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     policy: str = ""
-    # EXTERNAL keys: material ever imported, so CurrentKeyMaterialId keeps showing (spec §11).
+    # EXTERNAL keys: material ever imported, so CurrentKeyMaterialId keeps showing (fidelity §11).
     has_imported: bool = False
 
     @property
@@ -131,7 +135,7 @@ class ImportToken:
 
 @dataclass
 class ImportBook:
-    """Imported-material bookkeeping of one fake (spec §5)."""
+    """Imported-material bookkeeping of one fake (fidelity §5)."""
 
     tokens: dict[bytes, ImportToken] = field(default_factory=dict)
     # Earliest ValidTo of any imported material, so expiry checks cost nothing until then.

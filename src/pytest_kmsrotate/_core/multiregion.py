@@ -1,4 +1,4 @@
-"""Multi-Region keys: ReplicateKey and UpdatePrimaryRegion (spec §12).
+"""Multi-Region keys: ReplicateKey and UpdatePrimaryRegion (docs/fidelity.md §12).
 
 A replica shares its primary's `Lineage` object, so every rotation setting and every key
 material of the primary is the replica's at the same instant, as AWS shows it. Replication and
@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
-from .keys import default_policy, key_metadata
-from .model import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, PENDING_REPLICA_DELETION, Key
+from .key_factory import default_policy
+from .key_states import REFUSED_BY_REPLICATE, check_key_state
+from .keys import key_metadata
+from .model import ENABLED, PENDING_IMPORT, Key
 from .resolve import key_by_id_or_arn, resolve_key
 from .state import Request, State
 
@@ -50,10 +52,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
     if not key.multi_region or key.is_replica:
         # Observed for a replica; a single-Region key is taken to get the same answer (inferred).
         raise _not_primary_unsupported(key)
-    if key.key_state == DISABLED:
-        raise errors.disabled(key.arn)
-    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.pending_deletion(key.arn)  # inferred (spec §7 form)
+    check_key_state(key, REFUSED_BY_REPLICATE)  # pending deletion: inferred (fidelity §7 form)
     region = p["ReplicaRegion"]
     if region == key.region:
         raise errors.validation(f"{region} cannot have a replica because it contains the primary.")
@@ -91,7 +90,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
     state.add_key(replica)
     key.lineage.replica_arns.append(arn)
     metadata = key_metadata(replica)
-    # AWS answers while the replica is still being created, before its material is there (§11).
+    # AWS answers while the replica is still being created, before its material is there (fidelity §11).
     metadata.pop("CurrentKeyMaterialId", None)
     response: dict[str, Any] = {"ReplicaKeyMetadata": metadata, "ReplicaPolicy": replica.policy}
     if "Tags" in p:
@@ -112,7 +111,7 @@ def update_primary_region(state: State, request: Request) -> dict[str, Any]:
     lineage = key.lineage
     if new_primary is None or new_arn not in lineage.replica_arns:
         raise errors.validation(f"{key.key_id} does not have a replica key in the specified Region.")
-    # The lineage is shared, so rotation status and NextRotationDate carry over (§12).
+    # The lineage is shared, so rotation status and NextRotationDate carry over (fidelity §12).
     lineage.replica_arns = [key.arn if arn == new_arn else arn for arn in lineage.replica_arns]
     lineage.primary_arn = new_arn
     return {}

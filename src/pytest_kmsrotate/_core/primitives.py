@@ -420,7 +420,7 @@ def unwrap(key: rsa.RSAPrivateKey, algorithm: str, wrapped: bytes) -> bytes | No
 
 
 def imported_material_id(account: str, key_id: str, material: bytes) -> str:
-    """Deterministic KeyMaterialId for imported bytes (spec §5.2: same key and bytes, same id).
+    """Deterministic KeyMaterialId for imported bytes (fidelity §5.2: same key and bytes, same id).
 
     Keyed by the key ID, not the ARN, so a multi-Region replica (same mrk- ID) gets the same id.
     """

@@ -1,6 +1,6 @@
 """Key references resolved as AWS resolves them: key ID, key ARN, alias name, alias ARN.
 
-Messages come from spec §9: `Key '<arn>' does not exist`, `Invalid keyId '<x>'`,
+Messages come from docs/fidelity.md §9: `Key '<arn>' does not exist`, `Invalid keyId '<x>'`,
 `Invalid arn <region>`, and the alias refusal of the rotation operations.
 """
 
@@ -82,7 +82,7 @@ def key_by_id_or_arn(state: State, request: Request, param: str = "KeyId") -> Ke
     """The key of an operation that takes only a key ID or key ARN.
 
     AWS refuses an alias name or alias ARN there, before any lookup, with InvalidArnException
-    `Key Aliases are not supported for this operation.` (spec §4, §9).
+    `Key Aliases are not supported for this operation.` (fidelity §4, §9).
     """
     return resolve_key(state, request, request.params[param], allow_alias=False)
 

@@ -1,8 +1,9 @@
 """The five rotation operations, the rotation primitive and the rotation schedule.
 
-`complete_rotation` is the only place a key's material rotates: the API operations, the
-schedule (`timed_work.run_due`) and the pytest helpers go through it.
-Checks in every operation run in AWS's order where it was observed (spec §4, §7, §8, §14.7);
+`complete_rotation` is the only place a key's material rotates, and `finish_on_demand_rotation`
+the only place an on-demand rotation in progress completes: the API operations, the schedule
+(`timed_work.settle`) and the pytest helpers go through them.
+Checks in every operation run in AWS's order where it was observed (docs/fidelity.md §4, §7, §8, §14.7);
 where it was not, the order chosen is marked `# inferred`.
 """
 
@@ -13,20 +14,16 @@ from typing import Any
 
 from . import errors
 from .event_records import Rotated
+from .key_states import REFUSED_BY_MATERIAL_USE, SCHEDULED_FOR_DELETION, check_key_state
 from .materials import new_material
 from .model import (
     AUTOMATIC,
-    CREATING,
     CURRENT,
-    DISABLED,
     ENABLED,
     NON_CURRENT,
     ON_DEMAND,
-    PENDING_DELETION,
-    PENDING_IMPORT,
-    PENDING_REPLICA_DELETION,
     PENDING_ROTATION,
-    UNAVAILABLE,
+    SYMMETRIC_DEFAULT,
     Key,
     KeyMaterial,
 )
@@ -35,14 +32,13 @@ from .resolve import key_by_id_or_arn
 from .schedule import AUTOMATIC_ROTATION, ON_DEMAND_COMPLETION
 from .state import Request, State
 
-DEFAULT_PERIOD_DAYS = 365  # spec §2 [MODEL]
-CONFLICT_WINDOW = timedelta(minutes=20)  # spec §4 [MODEL]
-DEFAULT_LIST_LIMIT = 100  # spec §1 [MODEL]
-SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+DEFAULT_PERIOD_DAYS = 365  # Fidelity §2 [MODEL]
+CONFLICT_WINDOW = timedelta(minutes=20)  # Fidelity §4 [MODEL]
+DEFAULT_LIST_LIMIT = 100  # Fidelity §1 [MODEL]
 EXTERNAL = "EXTERNAL"
 CUSTOM_KEY_STORE_ORIGINS = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
 
-# AWS publishes no text for this error (spec §14.3); this is the model's own sentence.
+# AWS publishes no text for this error (fidelity §14.3); this is the model's own sentence.
 CONFLICT_MESSAGE = (  # inferred
     "The request was rejected because an automatic rotation of this key is currently in "
     "progress or scheduled to begin within the next 20 minutes."
@@ -57,7 +53,7 @@ def complete_rotation(state: State, key: Key, when: datetime, rotation_type: str
 
     AWS_KMS keys get a fresh material; EXTERNAL keys promote their PENDING_ROTATION material
     and, with none left (it was deleted while the rotation ran), the rotation is a no-op and
-    returns None (spec §5.7). Replicas share the lineage, so they see the rotation too (§12).
+    returns None (fidelity §5.7). Replicas share the lineage, so they see the rotation too (fidelity §12).
     """
     lineage = key.lineage
     previous = lineage.current()
@@ -65,7 +61,7 @@ def complete_rotation(state: State, key: Key, when: datetime, rotation_type: str
         pending = [m for m in lineage.materials if m.state == PENDING_ROTATION]
         if not pending:
             return None
-        # A newer NEW import while the rotation runs wins (spec §5.7); only one can exist anyway.
+        # A newer NEW import while the rotation runs wins (fidelity §5.7); only one can exist anyway.
         material = pending[-1]
     else:
         material = new_material(state)
@@ -92,14 +88,14 @@ def schedule_next_rotation(state: State, key: Key) -> None:
 
 
 def rotate_automatically(state: State, key: Key, when: datetime) -> None:
-    """An automatic rotation at `when`, and the next one a period later (spec §3.8)."""
+    """An automatic rotation at `when`, and the next one a period later (fidelity §3.8)."""
     complete_rotation(state, key, when, AUTOMATIC)
     key.lineage.next_rotation_date = when + timedelta(days=_period(key))
     schedule_next_rotation(state, key)
 
 
 def resume_rotation(state: State, key: Key, now: datetime) -> None:
-    """EnableKey: a rotation missed while the key was not Enabled happens now (spec §3.6, INF)."""
+    """EnableKey: a rotation missed while the key was not Enabled happens now (fidelity §3.6, INF)."""
     lineage = key.lineage
     if key.is_replica or not lineage.rotation_enabled or lineage.next_rotation_date is None:
         return
@@ -121,7 +117,7 @@ def scheduled_rotation(state: State, key: Key, when: datetime, now: datetime) ->
         return  # disabled, or re-planned by a new period
     primary = state.keys.get(lineage.primary_arn)
     if primary is None or primary.key_state != ENABLED:
-        return  # Disabled and PendingDeletion keys do not rotate; EnableKey resumes (§3.6, §3.7)
+        return  # Disabled and PendingDeletion keys do not rotate; EnableKey resumes (fidelity §3.6, §3.7)
     period = timedelta(days=_period(primary))
     while True:
         complete_rotation(state, primary, when, AUTOMATIC)
@@ -132,13 +128,25 @@ def scheduled_rotation(state: State, key: Key, when: datetime, now: datetime) ->
     schedule_next_rotation(state, primary)
 
 
-def finish_on_demand(state: State, key: Key, when: datetime) -> None:
-    """A delayed on-demand rotation completes, whatever the key state became meanwhile (§4)."""
+def finish_on_demand_rotation(state: State, key: Key, when: datetime) -> bool:
+    """The one way an on-demand rotation in progress completes: at `when`, under the current
+    primary, whatever the key state became meanwhile (fidelity §4). False if none was in progress.
+
+    The schedule (`finish_on_demand`), `KmsRotation.complete_rotations` and seeding all use it.
+    """
     lineage = key.lineage
-    if lineage.on_demand_started is None or lineage.on_demand_started + state.config.on_demand_delay != when:
-        return
+    if lineage.on_demand_started is None:
+        return False
     lineage.on_demand_started = None
     complete_rotation(state, state.keys.get(lineage.primary_arn, key), when, ON_DEMAND)
+    return True
+
+
+def finish_on_demand(state: State, key: Key, when: datetime) -> None:
+    """A schedule entry for a delayed on-demand rotation came due: finish it if it is that one."""
+    started = key.lineage.on_demand_started
+    if started is not None and started + state.config.on_demand_delay == when:
+        finish_on_demand_rotation(state, key, when)
 
 
 def replan_family(state: State, deleted: Key) -> None:
@@ -157,14 +165,8 @@ def replan_family(state: State, deleted: Key) -> None:
 
 def complete_on_demand_now(state: State, now: datetime, only: str | None = None) -> int:
     """Finish every on-demand rotation still in progress at `now` (of key ARN `only`, if given)."""
-    done = 0
-    for key in list(state.keys.values()):
-        lineage = key.lineage
-        if lineage.on_demand_started is not None and not key.is_replica and only in (None, key.arn):
-            lineage.on_demand_started = None
-            complete_rotation(state, key, now, ON_DEMAND)
-            done += 1
-    return done
+    return sum(finish_on_demand_rotation(state, key, now) for key in list(state.keys.values())
+               if not key.is_replica and only in (None, key.arn))
 
 
 def _period(key: Key) -> int:
@@ -176,10 +178,10 @@ def _period(key: Key) -> int:
 
 def _refuse_aws_managed(key: Key, request: Request) -> None:
     if key.is_aws_managed:
-        # The caller is the account root: the fake has no IAM identities (inferred caller ARN).
+        # AWS managed keys' policies allow their service only, so no caller of the fake may do this.
         action = f"kms:{request.operation}"
         raise errors.access_denied(
-            f"User: arn:aws:iam::{request.account}:root is not authorized to perform: {action} "
+            f"User: {request.caller_arn} is not authorized to perform: {action} "
             f"on resource: {key.arn} because no resource-based policy allows the {action} action"
         )
 
@@ -187,12 +189,12 @@ def _refuse_aws_managed(key: Key, request: Request) -> None:
 def _refuse_custom_key_store(key: Key) -> None:
     if key.custom_key_store_id is not None or key.origin in CUSTOM_KEY_STORE_ORIGINS:
         # Code per DOC23 footnote 7; the text follows AWS's observed EXTERNAL-origin template.
-        raise errors.unsupported(f"{key.arn} origin is {key.origin} which is not valid for this operation.")  # inferred
+        raise errors.origin_not_valid(key.arn, key.origin)  # inferred
 
 
 def _refuse_external(key: Key) -> None:
     if key.origin == EXTERNAL:
-        raise errors.unsupported(f"{key.arn} origin is EXTERNAL which is not valid for this operation.")
+        raise errors.origin_not_valid(key.arn, EXTERNAL)
 
 
 def _refuse_replica(key: Key, operation: str) -> None:
@@ -200,23 +202,9 @@ def _refuse_replica(key: Key, operation: str) -> None:
         raise errors.unsupported(f"{key.arn} is a multi-region replica key which is not valid for {operation}.")
 
 
-def _refuse_state(key: Key) -> None:
-    """Key-state refusals of the rotation operations (spec §7); Enabled and Updating pass."""
-    if key.key_state == DISABLED:
-        raise errors.disabled(key.arn)
-    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        raise errors.pending_deletion(key.arn)
-    if key.key_state == PENDING_IMPORT:
-        raise errors.pending_import(key.arn)
-    if key.key_state == CREATING:
-        raise errors.invalid_state(f"{key.arn} is creating.")  # DOC23 footnote 14
-    if key.key_state == UNAVAILABLE:
-        raise errors.invalid_state(f"{key.arn} is unavailable.")  # DOC23 footnote 11, inferred
-
-
 def _refuse_non_symmetric(key: Key) -> None:
     if key.key_spec != SYMMETRIC_DEFAULT:
-        raise errors.unsupported(None)  # AWS sends no message here (spec §4, OBS)
+        raise errors.unsupported(None)  # AWS sends no message here (fidelity §4, OBS)
 
 
 # -- EnableKeyRotation / DisableKeyRotation ----------------------------------------------------
@@ -225,10 +213,10 @@ def _refuse_non_symmetric(key: Key) -> None:
 def _check_enable_disable(state: State, request: Request) -> Key:
     key = key_by_id_or_arn(state, request)
     _refuse_aws_managed(key, request)  # inferred: authorization precedes every other check
-    _refuse_external(key)  # observed before the PendingImport state check (spec §5.9)
+    _refuse_external(key)  # observed before the PendingImport state check (fidelity §5.9)
     _refuse_custom_key_store(key)
     _refuse_replica(key, request.operation)  # inferred: before the key state
-    _refuse_state(key)  # observed before the key spec (spec §4)
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)  # observed before the key spec (fidelity §4)
     return key
 
 
@@ -238,23 +226,23 @@ def enable_key_rotation(state: State, request: Request) -> dict[str, Any]:
     lineage = key.lineage
     period: int | None = request.params.get("RotationPeriodInDays")
     if not lineage.rotation_enabled:
-        # Spec §3.1: a previous custom period is not remembered.
+        # Fidelity §3.1: a previous custom period is not remembered.
         lineage.rotation_enabled = True
         lineage.rotation_period_days = period or DEFAULT_PERIOD_DAYS
         lineage.next_rotation_date = request.now + timedelta(days=lineage.rotation_period_days)
     elif period is not None and period != lineage.rotation_period_days:
-        # Spec §3.2: a new period restarts the schedule from this call.
+        # Fidelity §3.2: a new period restarts the schedule from this call.
         lineage.rotation_period_days = period
         lineage.next_rotation_date = request.now + timedelta(days=period)
     else:
-        return {}  # Spec §3.3: the same or an omitted period on an enabled key changes nothing.
+        return {}  # Fidelity §3.3: the same or an omitted period on an enabled key changes nothing.
     schedule_next_rotation(state, key)
     return {}
 
 
 def disable_key_rotation(state: State, request: Request) -> dict[str, Any]:
     key = _check_enable_disable(state, request)
-    # HMAC keys accept it as a no-op (spec §8, OBS); asymmetric keys are taken to do the same (INF).
+    # HMAC keys accept it as a no-op (fidelity §8, OBS); asymmetric keys are taken to do the same (INF).
     lineage = key.lineage
     lineage.rotation_enabled = False
     lineage.rotation_period_days = None
@@ -268,10 +256,10 @@ def disable_key_rotation(state: State, request: Request) -> dict[str, Any]:
 def _rotation_status_enabled(state: State, key: Key) -> bool:
     if key.key_spec != SYMMETRIC_DEFAULT or key.origin == EXTERNAL:
         return False
-    if key.key_state in (PENDING_DELETION, PENDING_REPLICA_DELETION):
-        return False  # spec §3.7: reads as disabled; CancelKeyDeletion shows it again
+    if key.key_state in SCHEDULED_FOR_DELETION:
+        return False  # Fidelity §3.7: reads as disabled; CancelKeyDeletion shows it again
     if key.is_aws_managed:
-        return state.config.aws_managed_rotation_status  # spec §3.9
+        return state.config.aws_managed_rotation_status  # Fidelity §3.9
     return key.lineage.rotation_enabled
 
 
@@ -302,14 +290,14 @@ def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
     _refuse_aws_managed(key, request)  # inferred: authorization first
     _refuse_custom_key_store(key)
     _refuse_replica(key, "RotateKeyOnDemand")  # inferred: before the key state
-    _refuse_state(key)  # observed: Disabled before key spec, PendingImport before material
+    check_key_state(key, REFUSED_BY_MATERIAL_USE)  # observed: Disabled before key spec, PendingImport before material
     _refuse_non_symmetric(key)
     if key.origin == EXTERNAL and not _has_pending_material(key):
         raise errors.invalid_state(f"No available key material pending rotation for the key: {key.arn}.")
     lineage = key.lineage
     response = {"KeyId": key.arn}
     if lineage.on_demand_started is not None:
-        # A repeat call joins the rotation in progress: success, no second one, no quota (§4, §14.2).
+        # A repeat call joins the rotation in progress: success, no second one, no quota (fidelity §4, §14.2).
         return response
     if (
         lineage.rotation_enabled
@@ -336,7 +324,7 @@ def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
 
 
 def rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
-    """One RotationsListEntry (spec §6): KeyId is the ARN of the key asked about."""
+    """One RotationsListEntry (fidelity §6): KeyId is the ARN of the key asked about."""
     entry: dict[str, Any] = {
         "KeyId": key.arn,
         "KeyMaterialId": material.material_id,
@@ -359,11 +347,11 @@ def rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
 
 def list_key_rotations(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    _refuse_custom_key_store(key)  # inferred (spec §7: Unavailable column)
+    _refuse_custom_key_store(key)  # inferred (fidelity §7: Unavailable column)
     mode = request.params.get("IncludeKeyMaterial", "ROTATIONS_ONLY")
     include_all = mode == "ALL_KEY_MATERIAL"
     if key.key_spec != SYMMETRIC_DEFAULT:
-        # HMAC keys answer with an empty list (spec §6, OBS); asymmetric keys alike (inferred).
+        # HMAC keys answer with an empty list (fidelity §6, OBS); asymmetric keys alike (inferred).
         items: list[dict[str, Any]] = []
     else:
         items = [

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .clock import Clock
 from .config import Config
 from .event_records import Rotated
 from .ids import IdFactory
@@ -37,9 +36,8 @@ class Request:
 class State:
     """Keys and aliases of every account and region of one fake, plus its ID source."""
 
-    def __init__(self, config: Config, clock: Clock) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.clock = clock
         self.ids = IdFactory(config.seed)
         self.keys: dict[str, Key] = {}  # by key ARN
         self.aliases: dict[tuple[str, str, str], Alias] = {}  # by (account, region, alias name)

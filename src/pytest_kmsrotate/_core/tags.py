@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import errors
-from .checks import require_not_pending_deletion
+from .key_states import SCHEDULED_FOR_DELETION, check_key_state
 from .paging import page
 from .resolve import key_by_id_or_arn
 from .state import Request, State
@@ -47,14 +47,14 @@ def checked_tags(tags: Iterable[Mapping[str, str]], existing: Mapping[str, str] 
 
 def tag_resource(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    require_not_pending_deletion(key)  # key-state table (spec §7 fn3): no tagging
+    check_key_state(key, SCHEDULED_FOR_DELETION)  # key-state table (fidelity §7 fn3): no tagging
     key.tags.update(checked_tags(request.params["Tags"], key.tags))
     return {}
 
 
 def untag_resource(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
-    require_not_pending_deletion(key)  # key-state table (spec §7 fn3): no tagging
+    check_key_state(key, SCHEDULED_FOR_DELETION)  # key-state table (fidelity §7 fn3): no tagging
     tag_keys = list(request.params["TagKeys"])
     _check_keys_not_reserved(tag_keys)
     for tag_key in tag_keys:

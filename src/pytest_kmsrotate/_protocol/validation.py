@@ -7,7 +7,7 @@ answers those requests the way KMS does, driven by botocore's service model.
 Evidence for each message form (R = recorded from real AWS, I = inferred):
 
 * R  ``1 validation error detected: Value '2561' at 'rotationPeriodInDays' failed to satisfy
-  constraint: Member must have value less than or equal to 2560`` (spec §2, stackd
+  constraint: Member must have value less than or equal to 2560`` (docs/fidelity.md §2, stackd
   rotation.json); ``... Value '0' at 'numberOfBytes' ... greater than or equal to 1`` and
   ``Value '1025' ... less than or equal to 1024`` (localstack test_kms.snapshot.json,
   test_generate_random_invalid_number_of_bytes, recorded 2023-04-13).
