@@ -26,7 +26,7 @@ from botocore.credentials import Credentials
 from botocore.hooks import HierarchicalEmitter
 
 from .._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
-from .._protocol.respond import Protocol, region_of
+from .._protocol.respond import Protocol, access_key_of, region_of
 from .._protocol.service_model import service_model
 
 _SEND_PREFIX = "before-send.kms."
@@ -82,8 +82,9 @@ class BotocoreDoor:
                 _original_emit = None
 
     def answer(self, operation: str, request: Any) -> AWSResponse:
-        region = region_of(request.headers.get("Authorization"), urlsplit(request.url).hostname or "")
-        reply = self.protocol.respond(operation, request.body, region)
+        authorization = request.headers.get("Authorization")
+        region = region_of(authorization, urlsplit(request.url).hostname or "")
+        reply = self.protocol.respond(operation, request.body, region, access_key_of(authorization))
         return AWSResponse(request.url, reply.status, reply.headers, _RawBody(reply.body))
 
 

@@ -18,11 +18,12 @@ from typing import Any
 from .._core.engine import Engine
 from .._core.errors import KMSError
 from . import codec
+from .permissions import permissions
 from .service_model import operation_model
 from .validation import type_error, validation_message
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/")
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,]+)/\d{8}/([^/,]+)/")
 _HOST_REGION = re.compile(r"^kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
 
 # Request IDs are unique within a process and cheap: a counter, not uuid4 on every call.
@@ -49,8 +50,17 @@ def region_of(authorization: str | bytes | None, host: str) -> str | None:
         text = authorization.decode() if isinstance(authorization, bytes) else authorization
         match = _CREDENTIAL_SCOPE.search(text)
         if match:
-            return match.group(1)
+            return match.group(2)
     match = _HOST_REGION.match(host)
+    return match.group(1) if match else None
+
+
+def access_key_of(authorization: str | bytes | None) -> str | None:
+    """The access key ID a request was signed with (SigV4 credential scope), if it was signed."""
+    if not authorization:
+        return None
+    text = authorization.decode() if isinstance(authorization, bytes) else authorization
+    match = _CREDENTIAL_SCOPE.search(text)
     return match.group(1) if match else None
 
 
@@ -59,11 +69,16 @@ class Protocol:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        engine.access.learn(permissions())  # what each operation needs, in the model's own words
         self._id_suffix = "0000-4000-8000-" + engine.request_id_token()
 
-    def respond(self, operation: str, body: bytes | str | None, region: str | None) -> Reply:
-        """Answer one request: parse, check types, validate, run, encode; never raises a KMS error."""
-        status, payload = self._dispatch(operation, body, region)
+    def respond(self, operation: str, body: bytes | str | None, region: str | None,
+                access_key_id: str | None = None) -> Reply:
+        """Answer one request: parse, check types, validate, run, encode; never raises a KMS error.
+
+        `access_key_id` is what the request was signed with: it says who the caller is.
+        """
+        status, payload = self._dispatch(operation, body, region, access_key_id)
         headers = {
             "x-amzn-RequestId": f"{next(_request_ids):08x}-{self._id_suffix}",
             "Content-Type": CONTENT_TYPE,
@@ -72,7 +87,8 @@ class Protocol:
         }
         return Reply(status, headers, payload)
 
-    def execute(self, operation: str, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+    def execute(self, operation: str, params: Mapping[str, Any], region: str | None,
+                access_key_id: str | None = None) -> dict[str, Any]:
         """Run decoded parameters through AWS's server-side validation and the engine.
 
         What `respond` does after decoding, and the entry seeding uses, so no request reaches
@@ -83,9 +99,10 @@ class Protocol:
             message = validation_message(op_model.input_shape, params)
             if message is not None:
                 raise KMSError("ValidationException", message)
-        return self.engine.execute(operation, params, region)
+        return self.engine.execute(operation, params, region, access_key_id)
 
-    def _dispatch(self, operation: str, body: bytes | str | None, region: str | None) -> tuple[int, bytes]:
+    def _dispatch(self, operation: str, body: bytes | str | None, region: str | None,
+                  access_key_id: str | None) -> tuple[int, bytes]:
         op_model = operation_model(operation)
         input_shape = op_model.input_shape if op_model is not None else None
         try:
@@ -99,7 +116,7 @@ class Protocol:
         except codec.DecodeError as exc:
             return 400, codec.encode_error("SerializationException", str(exc))
         try:
-            response = self.execute(operation, params, region)
+            response = self.execute(operation, params, region, access_key_id)
         except KMSError as error:
             return error.status, codec.encode_error(error.code, error.message)
         output_shape = op_model.output_shape if op_model is not None else None

@@ -21,7 +21,7 @@ from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
 from .._process.time_follow import FreezePatch
 from .._protocol.respond import Protocol
-from .views import EventLog, KeyHandle
+from .views import EventLog, KeyHandle, Principal
 
 if TYPE_CHECKING:
     from .._adapters import Door
@@ -180,6 +180,34 @@ class KmsRotation:
         return self.engine.complete_on_demand_rotations()
 
     # -- fault injection ---------------------------------------------------------------------
+
+    # -- callers and permissions -----------------------------------------------------------------
+
+    def principal(self, arn: str) -> Principal:
+        """A caller: credentials whose requests the fake attributes to the IAM principal `arn`.
+
+        `arn` is a user, role, assumed-role session or account root ARN, of any account.
+        Requests signed with its credentials (through any door) are that principal's: with
+        `enforce_policies=True` its key policies, identity policies and grants decide.
+        """
+        __tracebackhide__ = True
+        try:
+            credentials = self.engine.issue_credentials(arn)
+        except ValueError as error:
+            raise ValueError(f"kms_rotation.principal: {error}") from None
+        return Principal(credentials, self.config.region)
+
+    def attach_policy(self, principal: str | Principal, document: str | Mapping[str, Any]) -> None:
+        """Attach an identity (IAM) policy to a principal; it counts with `enforce_policies=True`.
+
+        A document AWS would refuse raises `KMSError` MalformedPolicyDocumentException.
+        """
+        __tracebackhide__ = True
+        arn = principal.arn if isinstance(principal, Principal) else principal
+        try:
+            self.engine.attach_policy(arn, document)
+        except ValueError as error:
+            raise ValueError(f"kms_rotation.attach_policy: {error}") from None
 
     def inject_fault(
         self,

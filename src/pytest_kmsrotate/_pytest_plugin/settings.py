@@ -106,6 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("patch_sleep", "time.sleep in the test's thread advances the simulated clock instead of blocking",
             True, parse_bool),
     Setting("freeze_time", "freezegun keeps datetime/time in step with the simulated clock", True, parse_bool),
+    Setting("enforce_policies", "evaluate key policies, identity policies and grants (AccessDeniedException)",
+            False, parse_bool),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 
@@ -143,4 +145,5 @@ def to_config(values: Mapping[str, Any], seed: str) -> Config:
         on_demand_delay=values["on_demand_delay"],
         start=values["start"],
         seed=seed,
+        enforce_policies=values["enforce_policies"],
     )
