@@ -195,7 +195,7 @@ def test_malformed_policies_are_refused(fake: KmsRotation, admin: Any) -> None:
         fake.attach_policy(ROTATOR, "{not json")
     assert (raised.value.code, raised.value.message) == ("MalformedPolicyDocumentException",
                                                          "The policy is not a valid JSON document.")
-    with pytest.raises(ValueError, match="kms_rotation.attach_policy: principal must be an IAM principal ARN"):
+    with pytest.raises(ValueError, match=r"kms_rotation\.attach_policy: principal must be an IAM principal ARN"):
         fake.attach_policy("rotator", _identity())
 
 
