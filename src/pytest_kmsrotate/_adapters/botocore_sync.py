@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.credentials import Credentials
 from botocore.hooks import HierarchicalEmitter
 
-from .._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from .._process.credential_containment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .._protocol.respond import Protocol, access_key_of, region_of
 from .._protocol.service_model import service_model
 
@@ -97,17 +97,25 @@ def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_response: 
             # Ours is the only answer: later handlers (moto's, for one) never see KMS traffic.
             return [(_emit, response)]
         if event_name.startswith(_SIGN_PREFIX):
-            _lend_credentials(kwargs)
+            _lend_credentials(door, kwargs)
     if original is None:  # uninstalled between the lookup and the call by another thread
         return HierarchicalEmitter._emit(self, event_name, kwargs, stop_on_response)
     return original(self, event_name, kwargs, stop_on_response)
 
 
-def _lend_credentials(kwargs: dict[str, Any]) -> None:
-    """Let a client that found no credentials sign this one request with throwaway ones."""
+def _lend_credentials(door: BotocoreDoor, kwargs: dict[str, Any]) -> None:
+    """Sign this KMS request with throwaway credentials unless the fake issued the client's own.
+
+    A client made before the fake may hold the machine's credentials, refreshable ones among
+    them (SSO, assume-role, web identity, credential_process): signing with them could refresh
+    them over the network. Only static credentials the fake issued (`kms_rotation.principal`)
+    are kept, so the fake knows who is calling. Static credentials are read without a refresh.
+    """
     signer = kwargs.get("request_signer")
     request = kwargs.get("request")
-    if signer is None or request is None or getattr(signer, "_credentials", None) is not None:
+    if signer is None or request is None:
         return
-    signing = request.context.setdefault("signing", {})
-    signing.setdefault("request_credentials", _FAKE_CREDENTIALS)
+    own: Any = getattr(signer, "_credentials", None)
+    if type(own) is Credentials and door.protocol.engine.access.credentials(own.access_key) is not None:
+        return
+    request.context.setdefault("signing", {})["request_credentials"] = _FAKE_CREDENTIALS

@@ -16,6 +16,7 @@ from .._core.config import Config
 from .._core.engine import CallRecord, Engine
 from .._core.errors import KMSError
 from .._core.faults import Fault
+from .._process.credential_containment import CredentialContainment
 from .._process.environment import EnvironmentPatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
@@ -78,6 +79,8 @@ class KmsRotation:
         try:
             environment = EnvironmentPatch(self.config.region)
             self._patches.enter(environment.apply, environment.restore)
+            containment = CredentialContainment(self.config.region)
+            self._patches.enter(containment.install, containment.uninstall)
             if self._freeze:
                 freezing = FreezePatch(self.clock)
                 self._patches.enter(freezing.install, freezing.uninstall)
