@@ -12,7 +12,7 @@ from typing import Any
 from . import errors
 from .managed import is_reserved
 from .model import PENDING_DELETION, Alias, Key
-from .paging import page
+from .paging import marker_secret, page
 from .resolve import alias_arn, key_by_id_or_arn, resolve_key
 from .state import Request, State
 
@@ -109,7 +109,8 @@ def list_aliases(state: State, request: Request) -> dict[str, Any]:
         aliases = [a for a in aliases if a.target_key_id == key.key_id]
         scope += f":{key.arn}"
     entries = [_entry(a) for a in aliases]
-    return page(entries, request.params.get("Limit", 100), request.params.get("Marker"), scope, "Aliases")
+    return page(entries, request.params.get("Limit", 100), request.params.get("Marker"), scope, "Aliases",
+                secret=marker_secret(state))
 
 
 OPERATIONS = {
