@@ -22,15 +22,13 @@ from .._process.environment import EnvironmentPatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
 from .._process.time_follow import FreezePatch
+from .running import RUNNING
 from .views import EventLog, KeyHandle
 
 if TYPE_CHECKING:
     from .._adapters import Door
+    from .._core.snapshot import Checkpoint
     from .._protocol.respond import Protocol
-
-# Fakes started and not yet stopped, oldest first: the fixture stops any a test left running.
-RUNNING: list[KmsRotation] = []
-
 
 
 def _nothing() -> None:
@@ -140,6 +138,25 @@ class KmsRotation:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    # -- checkpoints (scoped fakes: seed once, start every test from the seeded state) -------
+
+    def checkpoint(self) -> Checkpoint:
+        """Everything the fake knows now, to `restore()` later, any number of times.
+
+        Keys and their materials, aliases, the rotation schedule, import tokens, the clock's
+        time, `calls`, `events`, injected faults and the ID sequence (so a key made after a
+        restore gets the same ID every time). See docs/scoped-fakes.md.
+        """
+        from .._core.snapshot import take
+
+        return take(self.engine)
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Put the fake back to `checkpoint`: the clock goes back to its time, freezegun with it."""
+        from .._core.snapshot import restore
+
+        restore(self.engine, checkpoint)
 
     # -- keys --------------------------------------------------------------------------------
 
