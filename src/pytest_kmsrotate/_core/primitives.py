@@ -104,7 +104,10 @@ def canonical_context(context: Mapping[str, str] | None) -> bytes:
     """The EncryptionContext as AWS treats it: an unordered map, so key order never matters."""
     if not context:
         return b""
-    return json.dumps(dict(context), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(dict(context), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # The protocol refuses lone surrogates (SerializationException); a caller of the engine itself
+    # may still pass one, and must get an answer rather than a UnicodeEncodeError from in here.
+    return text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)
