@@ -168,6 +168,9 @@ class KmsRotation:
         """
         if isinstance(ref, KeyHandle):
             return ref
+        if not isinstance(ref, str):
+            raise TypeError(f"key() takes a key ID, key ARN, alias name, alias ARN or KeyHandle, "
+                            f"not {type(ref).__name__} ({ref!r})")
         if region is None and ref.startswith("arn:") and ref.count(":") >= 5:
             region = ref.split(":")[3]
         request = Request("DescribeKey", {}, region or self.config.region, self.config.account_id, self.clock.now())
@@ -251,6 +254,11 @@ class KmsRotation:
         if key is not None and "KeyId" not in op_model.input_shape.members:
             # The fault would wait for a key this operation never names, and never fire.
             raise ValueError(f"inject_fault: {operation} names no key, so key= cannot filter it")
+        if status is not None and (not isinstance(status, int) or isinstance(status, bool)
+                                   or not 400 <= status <= 599):
+            # botocore reads the status as an int, and below 400 the "error" would parse as a success.
+            raise ValueError(f"inject_fault: status must be an HTTP error status, a whole number from 400 to 599 "
+                             f"(None: AWS's own, {STATUS.get(code, 400)} for {code}), got {status!r}")
         key_arn = self.key(key).arn if key is not None else None
         fault = Fault(operation, code, message if message is not None else DEFAULT_MESSAGES.get(code),
                       status or STATUS.get(code, 400), times, key_arn)
