@@ -28,24 +28,26 @@ def _scope_of(item: pytest.Item, name: str) -> str:
 
 
 def order_setup(item: pytest.Item, wanted: bool) -> None:
-    """Put `kms_rotation` (when `wanted`) after every wider fixture and every shared fake.
+    """Make sure `kms_rotation` (when `wanted`) sets up after every wider fixture and shared fake.
 
-    The newest running fake answers, so the test's own fake must start last: then a module's
-    `with KmsRotation()` fixture, or a shared fake, is the outer one and the test's is the inner
-    one, whichever test of the module runs first.
+    The newest running fake answers, so the test's own fake must start after them: then a
+    module's `with KmsRotation()` fixture, or a shared fake, is the outer one and the test's is
+    the inner one, whichever test of the module runs first. Among the test's function-scoped
+    fixtures the order the test asked for stays (a marker alone puts the fake first of them).
     """
     names: list[str] | None = getattr(item, "fixturenames", None)
     if names is None:
         return
-    if FIXTURE in names:
-        names.remove(FIXTURE)
+    position = names.index(FIXTURE) if FIXTURE in names else -1
+    if position >= 0:
+        names.pop(position)
     if not wanted:
         return
-    position = 0
+    earliest = 0
     for index, name in enumerate(names):
         if name in SHARED or _scope_of(item, name) != "function":
-            position = index + 1
-    names.insert(position, FIXTURE)
+            earliest = index + 1
+    names.insert(max(position, earliest), FIXTURE)
 
 
 def wants_own_fake(item: pytest.Item) -> bool:
