@@ -134,3 +134,48 @@ def test_imported_material_binds_its_blobs_to_its_fake() -> None:
             blob = client.encrypt(KeyId=key, Plaintext=b"p")["CiphertextBlob"]
             assert client.decrypt(CiphertextBlob=blob)["Plaintext"] == b"p"  # its own blob still opens
             blobs.append(blob)
+
+
+def test_a_rerun_of_the_same_test_node_names_keys_alike_and_refuses_the_first_runs_data(
+    pytester: pytest.Pytester,
+) -> None:
+    """What pytest-rerunfailures does (the same item run again in one process), done by a conftest."""
+    pytester.makeconftest('''
+        from _pytest.runner import runtestprotocol
+
+
+        def pytest_runtest_protocol(item, nextitem):
+            item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+            for _ in range(2):
+                runtestprotocol(item, nextitem=nextitem, log=True)
+            item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+            return True
+        ''')
+    pytester.makepyfile('''
+        import boto3
+        import pytest
+        from botocore.exceptions import ClientError
+
+        FIRST_RUN = {}
+
+
+        def test_runs_twice(kms_rotation):
+            client = boto3.client("kms", region_name="us-east-1")
+            key = client.create_key()["KeyMetadata"]["KeyId"]
+            client.create_key()
+            marker = client.list_keys(Limit=1)["NextMarker"]
+            blob = client.encrypt(KeyId=key, Plaintext=b"p")["CiphertextBlob"]
+            if not FIRST_RUN:
+                FIRST_RUN.update(key=key, blob=blob, marker=marker)
+                return
+            assert key == FIRST_RUN["key"]  # the re-run names its key as the first run did
+            with pytest.raises(ClientError) as excinfo:
+                client.decrypt(CiphertextBlob=FIRST_RUN["blob"])
+            assert excinfo.value.response["Error"] == {"Code": "InvalidCiphertextException", "Message": ""}
+            with pytest.raises(ClientError) as excinfo:
+                client.list_keys(Limit=1, Marker=FIRST_RUN["marker"])
+            assert excinfo.value.response["Error"] == {"Code": "InvalidMarkerException", "Message": ""}
+            assert client.decrypt(CiphertextBlob=blob)["Plaintext"] == b"p"
+        ''')
+    result = pytester.runpytest("-p", "no:randomly", "-v")
+    result.assert_outcomes(passed=2)
