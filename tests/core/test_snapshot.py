@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import fields
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,17 @@ from pytest_kmsrotate._core.config import Config
 from pytest_kmsrotate._core.engine import Engine
 from pytest_kmsrotate._core.errors import KMSError
 from pytest_kmsrotate._core.faults import Fault
-from pytest_kmsrotate._core.snapshot import STATE_COPIED, STATE_KEPT, CheckpointError, restore, take
+from pytest_kmsrotate._core.snapshot import (
+    IMPORT_BOOK_CONTAINERS,
+    KEY_CONTAINERS,
+    LINEAGE_CONTAINERS,
+    MATERIAL_SHARED,
+    STATE_COPIED,
+    STATE_KEPT,
+    CheckpointError,
+    restore,
+    take,
+)
 
 
 def _seeded() -> tuple[Engine, str]:
@@ -41,6 +52,41 @@ def test_every_attribute_of_the_state_and_engine_is_either_copied_or_deliberatel
     assert set(vars(engine.state)) == set(STATE_COPIED) | set(STATE_KEPT)
     # Besides SNAPSHOT_FIELDS, only what never changes as calls are answered.
     assert set(vars(engine)) - set(Engine.SNAPSHOT_FIELDS) == {"config", "clock", "state", "lock", "_operations"}
+
+
+IMMUTABLE = (str, int, float, bool, bytes, datetime, timedelta, type(None), frozenset)
+
+
+def _rich_state() -> Engine:
+    """Keys of every kind the state can hold, so every field holds a real value."""
+    engine, arn = _seeded()
+    engine.execute("ScheduleKeyDeletion", {"KeyId": engine.execute("CreateKey", {})["KeyMetadata"]["Arn"],
+                                           "PendingWindowInDays": 7})
+    engine.execute("RotateKeyOnDemand", {"KeyId": arn})
+    primary = engine.execute("CreateKey", {"MultiRegion": True, "Origin": "EXTERNAL"})["KeyMetadata"]["Arn"]
+    engine.execute("ReplicateKey", {"KeyId": primary, "ReplicaRegion": "eu-west-1"})
+    engine.execute("GetParametersForImport", {"KeyId": primary, "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+                                              "WrappingKeySpec": "RSA_2048"})
+    engine.execute("Encrypt", {"KeyId": arn, "Plaintext": b"p"})  # draws a secret and fills a cache
+    return engine
+
+
+def test_only_the_declared_fields_hold_containers() -> None:
+    """The snapshot copies KEY_CONTAINERS and friends one level down and shares the rest: the rest
+    must be immutable, or a restored fake would share it with the checkpoint."""
+    engine = _rich_state()
+    declared = {"Key": KEY_CONTAINERS, "Lineage": LINEAGE_CONTAINERS, "KeyMaterial": MATERIAL_SHARED,
+                "ImportBook": IMPORT_BOOK_CONTAINERS}
+    objects: list[Any] = [engine.state.imports]
+    for key in engine.state.keys.values():
+        objects += [key, key.lineage, *key.lineage.materials]
+    for obj in objects:
+        names = {f.name for f in fields(obj)}
+        mutable = declared[type(obj).__name__]
+        assert set(mutable) <= names
+        for name in names - set(mutable):
+            value = getattr(obj, name)
+            assert isinstance(value, IMMUTABLE), f"{type(obj).__name__}.{name} holds a {type(value).__name__}"
 
 
 def test_restore_puts_back_keys_aliases_tags_schedule_clock_and_logs() -> None:
@@ -91,6 +137,19 @@ def test_faults_armed_at_the_checkpoint_come_back_with_their_shots() -> None:
             engine.execute("DescribeKey", {"KeyId": arn})
         assert (excinfo.value.code, excinfo.value.message) == ("ThrottlingException", "Rate exceeded")
         engine.execute("DescribeKey", {"KeyId": arn})  # the one shot is used up
+
+
+def test_a_restored_fake_shares_nothing_mutable_with_its_checkpoint() -> None:
+    engine = _rich_state()
+    checkpoint = take(engine)
+    restore(engine, checkpoint)
+    keys, aliases, _heap, imports, _rotations = checkpoint.state
+    for arn, key in engine.state.keys.items():
+        assert key is not keys[arn] and key.lineage is not keys[arn].lineage and key.tags is not keys[arn].tags
+        for live, kept in zip(key.lineage.materials, keys[arn].lineage.materials, strict=True):
+            assert live is not kept and live.derived is kept.derived  # the cache is shared on purpose
+    assert engine.state.aliases is not aliases and engine.state.imports is not imports
+    assert engine.state.imports.tokens is not imports.tokens
 
 
 def test_replicas_still_share_their_primarys_lineage_after_restore() -> None:

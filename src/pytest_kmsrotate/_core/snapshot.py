@@ -18,11 +18,11 @@ What is not copied, and why:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .model import Key
+from .model import ImportBook, Key, KeyMaterial, Lineage
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -50,21 +50,69 @@ class Checkpoint:
     engine: tuple[Any, ...]  # copies of Engine.SNAPSHOT_FIELDS, in that order
 
 
-def _copy_state(state: State) -> tuple[Any, ...]:
-    """Deep copies of the state's mutable parts in one pass, so shared objects stay shared.
+# Fields that hold mutable containers, copied one level down; every other field of these classes
+# holds an immutable value (str, int, bool, datetime, bytes, None), so a shallow copy is a full one.
+# tests/core/test_snapshot.py checks this on a state with every kind of key, so a new field that
+# holds a container cannot slip through. A hand-written copy, not deepcopy: restoring runs before
+# every test of a shared fake and must cost less than seeding again (benchmarks/bench.py scoped).
+KEY_CONTAINERS = ("lineage", "tags")
+LINEAGE_CONTAINERS = ("materials", "replica_arns")
+MATERIAL_SHARED = ("derived",)  # one cache per material, shared by every copy (see the module doc)
+IMPORT_BOOK_CONTAINERS = ("tokens", "awaiting_replicas")
+_MATERIAL_SLOTS = tuple(f.name for f in fields(KeyMaterial))
 
-    One `deepcopy` call for all of them keeps a multi-Region lineage shared by its primary and
-    replicas shared in the copy; the memo makes every material's cache of derived objects the
-    same dict in every copy (cryptography's objects cannot be copied, and need not be).
-    """
-    memo: dict[int, Any] = {}
-    for key in state.keys.values():
-        for material in key.lineage.materials:
-            if material.derived is None:
-                material.derived = {}
-            memo[id(material.derived)] = material.derived
-    keys, aliases, imports = copy.deepcopy((state.keys, state.aliases, state.imports), memo)
-    return keys, aliases, state.schedule.entries(), imports, list(state.rotations)
+
+def _copy_material(material: KeyMaterial) -> KeyMaterial:
+    if material.derived is None:
+        material.derived = {}  # made now, so that the copies share it
+    copied = object.__new__(KeyMaterial)
+    for name in _MATERIAL_SLOTS:
+        object.__setattr__(copied, name, getattr(material, name))
+    return copied
+
+
+def _shallow(obj: Any) -> Any:
+    """A shallow copy of a plain (non-slotted) dataclass, without copy.copy's reduce protocol."""
+    copied = object.__new__(type(obj))
+    copied.__dict__.update(obj.__dict__)
+    return copied
+
+
+def _copy_lineage(lineage: Lineage) -> Lineage:
+    copied: Lineage = _shallow(lineage)
+    copied.materials = [_copy_material(m) for m in lineage.materials]
+    copied.replica_arns = list(lineage.replica_arns)
+    return copied
+
+
+def _copy_keys(keys: dict[str, Key]) -> dict[str, Key]:
+    lineages: dict[int, Lineage] = {}  # a multi-Region family shares one lineage: so do its copies
+    copied: dict[str, Key] = {}
+    for arn, key in keys.items():
+        lineage = lineages.get(id(key.lineage))
+        if lineage is None:
+            lineage = lineages[id(key.lineage)] = _copy_lineage(key.lineage)
+        new: Key = _shallow(key)
+        new.lineage, new.tags = lineage, dict(key.tags)
+        copied[arn] = new
+    return copied
+
+
+def _copy_imports(book: ImportBook) -> ImportBook:
+    copied: ImportBook = _shallow(book)
+    copied.tokens = dict(book.tokens)
+    copied.awaiting_replicas = {material: set(arns) for material, arns in book.awaiting_replicas.items()}
+    return copied
+
+
+def _copy_parts(keys: dict[str, Key], aliases: dict[Any, Any], heap: list[Any], imports: ImportBook,
+                rotations: list[Any]) -> tuple[Any, ...]:
+    # Aliases, schedule entries and completed rotations are immutable records: new containers suffice.
+    return _copy_keys(keys), dict(aliases), list(heap), _copy_imports(imports), list(rotations)
+
+
+def _copy_state(state: State) -> tuple[Any, ...]:
+    return _copy_parts(state.keys, state.aliases, state.schedule.entries(), state.imports, state.rotations)
 
 
 def _copy_engine_field(value: Any) -> Any:
@@ -106,11 +154,4 @@ def restore(engine: Engine, snapshot: Checkpoint) -> None:
 
 
 def _copy_from(snapshot: Checkpoint) -> tuple[Any, ...]:
-    keys: dict[str, Key]
-    keys, aliases, heap, imports, rotations = snapshot.state
-    memo: dict[int, Any] = {}
-    for key in keys.values():
-        for material in key.lineage.materials:
-            memo[id(material.derived)] = material.derived
-    keys, aliases, imports = copy.deepcopy((keys, aliases, imports), memo)
-    return keys, aliases, list(heap), imports, list(rotations)
+    return _copy_parts(*snapshot.state)
