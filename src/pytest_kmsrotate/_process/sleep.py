@@ -24,7 +24,10 @@ from .._core.clock import Clock
 
 
 def _called_from_botocore() -> bool:
-    caller = sys._getframe(2)
+    try:
+        caller = sys._getframe(2)
+    except ValueError:  # called straight from C (`_thread.start_new_thread(time.sleep, ...)`): no caller
+        return False
     return str(caller.f_globals.get("__name__", "")).startswith("botocore.")
 
 

@@ -22,14 +22,12 @@ from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
 from .._process.time_follow import FreezePatch
 from .._protocol.respond import Protocol
+from .running import RUNNING
 from .views import EventLog, KeyHandle, Principal
 
 if TYPE_CHECKING:
     from .._adapters import Door
-
-# Fakes started and not yet stopped, oldest first: the fixture stops any a test left running.
-RUNNING: list[KmsRotation] = []
-
+    from .._core.snapshot import Checkpoint
 
 
 def _nothing() -> None:
@@ -133,6 +131,25 @@ class KmsRotation:
     ) -> None:
         self.stop()
 
+    # -- checkpoints (scoped fakes: seed once, start every test from the seeded state) -------
+
+    def checkpoint(self) -> Checkpoint:
+        """Everything the fake knows now, to `restore()` later, any number of times.
+
+        Keys and their materials, aliases, the rotation schedule, import tokens, the clock's
+        time, `calls`, `events`, injected faults and the ID sequence (so a key made after a
+        restore gets the same ID every time). See docs/scoped-fakes.md.
+        """
+        from .._core.snapshot import take
+
+        return take(self.engine)
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Put the fake back to `checkpoint`: the clock goes back to its time, freezegun with it."""
+        from .._core.snapshot import restore
+
+        restore(self.engine, checkpoint)
+
     # -- keys --------------------------------------------------------------------------------
 
     def key(self, ref: str | KeyHandle, *, region: str | None = None) -> KeyHandle:
@@ -143,6 +160,9 @@ class KmsRotation:
         """
         if isinstance(ref, KeyHandle):
             return ref
+        if not isinstance(ref, str):
+            raise TypeError(f"key() takes a key ID, key ARN, alias name, alias ARN or KeyHandle, "
+                            f"not {type(ref).__name__} ({ref!r})")
         try:
             return KeyHandle(self.engine, self.engine.find_key(ref, region))
         except KMSError as error:
@@ -242,6 +262,11 @@ class KmsRotation:
         if key is not None and "KeyId" not in op_model.input_shape.members:
             # The fault would wait for a key this operation never names, and never fire.
             raise ValueError(f"inject_fault: {operation} names no key, so key= cannot filter it")
+        if status is not None and (not isinstance(status, int) or isinstance(status, bool)
+                                   or not 400 <= status <= 599):
+            # botocore reads the status as an int, and below 400 the "error" would parse as a success.
+            raise ValueError(f"inject_fault: status must be an HTTP error status, a whole number from 400 to 599 "
+                             f"(None: AWS's own, {STATUS.get(code, 400)} for {code}), got {status!r}")
         key_arn = self.key(key).arn if key is not None else None
         fault = Fault(operation, code, message if message is not None else DEFAULT_MESSAGES.get(code),
                       status or STATUS.get(code, 400), times, key_arn)
