@@ -21,7 +21,8 @@ from .._core.state import Request
 from .._process.environment import EnvironmentPatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
-from .._process.time_follow import FreezePatch
+from .._process.simulated_time import TimePatch
+from .._process.time_follow import FreezePatch, user_freeze_active
 from .views import EventLog, KeyHandle
 
 if TYPE_CHECKING:
@@ -81,8 +82,11 @@ class KmsRotation:
             environment = EnvironmentPatch(self.config.region)
             self._patches.enter(environment.apply, environment.restore)
             if self._freeze:
-                freezing = FreezePatch(self.clock)
-                self._patches.enter(freezing.install, freezing.uninstall)
+                timing = TimePatch(self.clock)
+                self._patches.enter(timing.install, timing.uninstall)
+                if user_freeze_active():  # a freeze started before the fake: the fake's clock wins
+                    freezing = FreezePatch(self.clock)
+                    self._patches.enter(freezing.install, freezing.uninstall)
             if self._patch_sleep:
                 sleep = SleepPatch(self.clock)
                 self._patches.enter(sleep.install, sleep.uninstall)
