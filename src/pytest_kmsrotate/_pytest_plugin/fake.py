@@ -19,9 +19,9 @@ from .._core.faults import Fault
 from .._core.resolve import resolve_key
 from .._core.state import Request
 from .._process.environment import EnvironmentPatch
+from .._process.simulated_time import TimePatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
-from .._process.simulated_time import TimePatch
 from .._process.time_follow import FreezePatch, user_freeze_active
 from .views import EventLog, KeyHandle
 
