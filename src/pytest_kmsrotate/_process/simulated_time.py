@@ -39,7 +39,9 @@ from .builtin_swap import BuiltinSwap, TypeAttributeSwap
 REAL_TIME_CALLERS: tuple[str, ...] = ("_pytest.", "pytest.", "pluggy", "xdist", "execnet", "pytest_timeout",
                                       "pytest_kmsrotate._process.", "coverage")
 # ... and, for monotonic clocks only, the machinery whose timeouts guard real waits.
-REAL_MONOTONIC_CALLERS: tuple[str, ...] = (*REAL_TIME_CALLERS, "threading", "queue", "subprocess", "selectors", "asyncio.", "concurrent.", "multiprocessing.", "socket", "ssl", "socketserver", "http.", "urllib3.", "anyio.", "trio", "sniffio")
+REAL_MONOTONIC_CALLERS: tuple[str, ...] = (
+    *REAL_TIME_CALLERS, "threading", "queue", "subprocess", "selectors", "asyncio.", "concurrent.",
+    "multiprocessing.", "socket", "ssl", "socketserver", "http.", "urllib3.", "anyio.", "trio", "sniffio")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
 _UTCNOW_DEPRECATED = sys.version_info >= (3, 12)
