@@ -48,7 +48,7 @@ def _api() -> Any:
 
 _SUPPORTED = (sys.implementation.name == "cpython" and not sysconfig.get_config_var("Py_GIL_DISABLED")
               and ctypes.sizeof(_PTR) == 8)
-_API = _api() if _SUPPORTED else None
+_API: Any = _api() if _SUPPORTED else None
 
 
 def _slot(obj: object, index: int) -> ctypes.c_void_p:

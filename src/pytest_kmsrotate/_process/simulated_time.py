@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 import warnings
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .._core.clock import Clock
@@ -198,7 +198,7 @@ _real: dict[str, Any] = {}
 _real_now: Any = datetime.__dict__["now"]
 _real_utcnow: Any = datetime.__dict__["utcnow"]
 _all_swaps: list[BuiltinSwap | TypeAttributeSwap] | None = None
-assert date.today  # date.today() and datetime.today() call time.time(): they follow it
+# date.today() and datetime.today() need no swap: CPython computes them from time.time().
 
 
 def real_time() -> float:
@@ -243,7 +243,7 @@ class TimePatch:
             self._clock.unsubscribe(self._entry.on_move)
         with _lock:
             if self._entry in _active:
-                _active.remove(self._entry)  # type: ignore[arg-type]
+                _active.remove(self._entry)
             if not _active and _all_swaps is not None:
                 for swap in reversed(_all_swaps):
                     swap.restore()
