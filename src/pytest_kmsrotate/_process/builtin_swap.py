@@ -59,8 +59,9 @@ def _layout_matches(func: Any, owner: object) -> bool:
     if not _SUPPORTED or type(func).__name__ != "builtin_function_or_method" or func.__self__ is not owner:
         return False
     table = _slot(func, _M_ML).value
-    return bool(table) and _slot(func, _M_SELF).value == id(owner) and \
-        _MethodDef.from_address(table).ml_name == func.__name__.encode()
+    if not table or _slot(func, _M_SELF).value != id(owner):
+        return False
+    return bool(_MethodDef.from_address(table).ml_name == func.__name__.encode())
 
 
 class BuiltinSwap:
@@ -73,7 +74,7 @@ class BuiltinSwap:
         self.supported = _layout_matches(self.func, owner)
         self.applied = False
         if self.supported:
-            table = _MethodDef.from_address(_slot(self.func, _M_ML).value)
+            table = _MethodDef.from_address(_slot(self.func, _M_ML).value or 0)
             self._saved = tuple(_slot(self.func, i).value for i in (_M_ML, _M_SELF, _VECTORCALL))
             self._table = _MethodDef(table.ml_name, ctypes.cast(_API.PyObject_Call, _PTR).value,
                                      _METH_VARARGS_KEYWORDS, table.ml_doc)
