@@ -47,6 +47,8 @@ class KmsRotation:
         *,
         freeze_time: bool = True,
         patch_sleep: bool = True,
+        async_time: bool = False,
+        follow_freezegun: bool = False,
         keys: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         from .seeding import build, earliest, parse_keys
@@ -58,6 +60,8 @@ class KmsRotation:
         self._seeded = build(self.engine, seeds, self.config.start)
         self._freeze = freeze_time
         self._patch_sleep = patch_sleep
+        self._async_time = async_time
+        self._follow_freezegun = follow_freezegun
         self._patches = PatchStack()
         self._doors: list[Door] = []
         self._protocol: Protocol | None = None
@@ -87,6 +91,16 @@ class KmsRotation:
                 if user_freeze_active():  # a freeze started before the fake: the fake's clock wins
                     freezing = FreezePatch(self.clock)
                     self._patches.enter(freezing.install, freezing.uninstall)
+            if self._follow_freezegun:
+                from .._process.freezegun_follow import FollowFreezegun
+
+                following = FollowFreezegun(self.clock)
+                self._patches.enter(following.install, following.uninstall)
+            if self._async_time:
+                from .._process.loop_time import LoopTimePatch
+
+                loops = LoopTimePatch(self.clock)
+                self._patches.enter(loops.install, loops.uninstall)
             if self._patch_sleep:
                 sleep = SleepPatch(self.clock)
                 self._patches.enter(sleep.install, sleep.uninstall)
