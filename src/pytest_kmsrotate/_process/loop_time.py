@@ -64,7 +64,7 @@ class _LoopClock:
     def current(self) -> float:
         if self.clock is None:
             return real_monotonic() + self.offset
-        return self.base + self.offset + (self.clock.now() - self.clock_base).total_seconds()
+        return self.base + self.offset + float((self.clock.now() - self.clock_base).total_seconds())
 
     def bind(self, clock: Clock, now: float) -> None:
         self.clock, self.base, self.clock_base, self.offset = clock, now, clock.now(), 0.0
