@@ -50,7 +50,7 @@ def wall_readings() -> dict[str, Any]:
         "datetime.now(utc)": datetime.now(timezone.utc),
         "datetime.now()": local.astimezone(timezone.utc),
         "datetime.today()": datetime.today().astimezone(timezone.utc),
-        "datetime.utcnow()": datetime.utcnow().replace(tzinfo=timezone.utc),  # noqa: DTZ003
+        "datetime.utcnow()": datetime.utcnow().replace(tzinfo=timezone.utc),
         "time.time()": datetime.fromtimestamp(time.time(), timezone.utc),
         "from time import time": datetime.fromtimestamp(bound_time(), timezone.utc),
         "time.time_ns()": datetime.fromtimestamp(time.time_ns() // 1000 / 1e6, timezone.utc),
