@@ -18,8 +18,10 @@ from typing import Any
 
 from .._core.clock import Clock
 
-# pytest's own timing (durations, junit times) keeps reading real time.
-REAL_TIME_MODULES = ["_pytest.runner", "_pytest.timing", "_pytest.junitxml", "_pytest.terminal", "xdist"]
+# pytest's own timing (durations, junit times) keeps reading real time, and so do event loops: a
+# freeze nested in another does not apply real_asyncio, but its ignore list, being innermost, applies.
+REAL_TIME_MODULES = ["_pytest.runner", "_pytest.timing", "_pytest.junitxml", "_pytest.terminal", "xdist", "asyncio",
+                     "selectors", "subprocess", "concurrent"]
 
 _lock = threading.RLock()
 _clocks: list[Clock] = []
