@@ -197,3 +197,31 @@ def assert_real_time() -> None:
 
 _REAL_NOW = datetime.__dict__["now"]
 _REAL_UTCNOW = datetime.__dict__["utcnow"]
+
+
+def test_starting_and_stopping_while_other_threads_read_the_time() -> None:
+    """The builtins change while other threads call them: no call may fail or see a torn state."""
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                time.time(), time.monotonic(), time.perf_counter_ns(), time.localtime(), datetime.now()
+                bound_time(), bound_monotonic(), time.strftime("%Y")
+        except BaseException as error:
+            failures.append(error)
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    try:
+        for _ in range(100):
+            with KmsRotation():
+                time.time()
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(30)
+    assert failures == []
+    assert_real_time()

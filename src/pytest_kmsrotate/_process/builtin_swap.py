@@ -27,7 +27,7 @@ from typing import Any
 
 _PTR = ctypes.c_void_p
 _METH_VARARGS_KEYWORDS = 0x0001 | 0x0002
-# PyCFunctionObject: PyObject_HEAD, m_ml, m_self, m_module, m_weakreflist, vectorcall.
+# PyCFunctionObject: PyObject_HEAD (2 words), m_ml, m_self, m_module, m_weakreflist, vectorcall.
 _M_ML, _M_SELF, _VECTORCALL = 2, 3, 6
 
 
@@ -49,6 +49,9 @@ def _api() -> Any:
 _SUPPORTED = (sys.implementation.name == "cpython" and not sysconfig.get_config_var("Py_GIL_DISABLED")
               and ctypes.sizeof(_PTR) == 8)
 _API: Any = _api() if _SUPPORTED else None
+# libc's memmove called like a Python C-API function: ctypes keeps the GIL held for the copy.
+_GIL_MEMMOVE: Any = ctypes.PYFUNCTYPE(_PTR, _PTR, _PTR, ctypes.c_size_t)(
+    ctypes.cast(ctypes.memmove, _PTR).value or 0) if _SUPPORTED else None
 
 
 def _slot(obj: object, index: int) -> ctypes.c_void_p:
@@ -89,9 +92,8 @@ class BuiltinSwap:
             return
         if self.supported:
             _API.Py_IncRef(self.replacement)  # the function object now refers to it (gc traverses m_self)
-            _slot(self.func, _VECTORCALL).value = None  # no fast path: calls go through tp_call
-            _slot(self.func, _M_SELF).value = id(self.replacement)
-            _slot(self.func, _M_ML).value = ctypes.addressof(self._table)
+            # No fast path (vectorcall NULL): calls go through tp_call, which honours the new table.
+            _write_atomically(self.func, ctypes.addressof(self._table), id(self.replacement), None)
         else:
             setattr(self.owner, self.func.__name__, self.replacement)
         self.applied = True
@@ -100,13 +102,31 @@ class BuiltinSwap:
         if not self.applied:
             return
         if self.supported:
-            _slot(self.func, _M_ML).value = self._saved[0]
-            _slot(self.func, _M_SELF).value = self._saved[1]
-            _slot(self.func, _VECTORCALL).value = self._saved[2]
+            _write_atomically(self.func, *self._saved)
             _API.Py_DecRef(self.replacement)
         else:
             setattr(self.owner, self.func.__name__, self.func)
         self.applied = False
+
+
+def _write_atomically(func: object, table: int | None, self_: int | None, vectorcall: int | None) -> None:
+    """Write m_ml, m_self and vectorcall in one copy made while holding the GIL.
+
+    A thread calling the function must never see a mix (the old table with the new `self`, or the
+    old fast path with the new table): it would crash. The three fields sit in one 40-byte run
+    with m_module and m_weakreflist between them, which are copied back unchanged; no other
+    thread runs between reading them and the copy, as the switch interval is raised meanwhile
+    and nothing here releases the GIL.
+    """
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    try:
+        block = (_PTR * 5)()
+        _GIL_MEMMOVE(ctypes.addressof(block), id(func) + _M_ML * 8, 40)
+        block[0], block[1], block[4] = table, self_, vectorcall
+        _GIL_MEMMOVE(id(func) + _M_ML * 8, ctypes.addressof(block), 40)
+    finally:
+        sys.setswitchinterval(interval)
 
 
 class TypeAttributeSwap:

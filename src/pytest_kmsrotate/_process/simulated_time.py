@@ -37,7 +37,7 @@ from .builtin_swap import BuiltinSwap, TypeAttributeSwap
 
 # Callers whose time measures the test run, not the code under test.
 REAL_TIME_CALLERS: tuple[str, ...] = ("_pytest.", "pytest.", "pluggy", "xdist", "execnet", "pytest_timeout",
-                                      "pytest_kmsrotate._process.", "coverage")
+                                      "pytest_kmsrotate._process.", "coverage", "hypothesis")
 # ... and, for monotonic clocks only, the machinery whose timeouts guard real waits.
 REAL_MONOTONIC_CALLERS: tuple[str, ...] = (
     *REAL_TIME_CALLERS, "threading", "queue", "subprocess", "selectors", "asyncio.", "concurrent.",
