@@ -140,6 +140,38 @@ def test_real_socket_io_works_and_its_timeouts_are_real(kms_rotation: KmsRotatio
 
 
 @pytest.mark.kms_rotation(async_time=True)
+def test_a_request_to_a_local_server_in_another_thread_gets_its_answer(kms_rotation: KmsRotation) -> None:
+    import http.server
+
+    class SlowHandler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            threading.Event().wait(0.3)  # the server thinks for 0.3 real seconds
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    async def get() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.server_address[1])
+        writer.write(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        body = await asyncio.wait_for(reader.read(), timeout=10)  # must not time out at once
+        writer.close()
+        return body
+
+    try:
+        assert asyncio.run(get()).endswith(b"\r\n\r\nok")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.kms_rotation(async_time=True)
 def test_executor_work_is_waited_for_really(kms_rotation: KmsRotation) -> None:
     def slow() -> str:
         threading.Event().wait(0.2)  # real work in a thread
@@ -164,13 +196,18 @@ def test_why_it_is_opt_in_a_thread_waking_the_loop_is_not_seen(kms_rotation: Kms
         loop = asyncio.get_running_loop()
         answer = loop.create_future()
         ready = threading.Event()
-        threading.Thread(target=lambda: (ready.wait(0.5), loop.call_soon_threadsafe(answer.set_result, 1)),
-                         daemon=True).start()
+        def hand_back() -> None:
+            ready.wait(0.5)
+            loop.call_soon_threadsafe(lambda: answer.done() or answer.set_result(1))
+
+        helper = threading.Thread(target=hand_back)
+        helper.start()
         started = real_now()
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(answer, timeout=5)
         assert real_now() - started < 0.5  # fired early: virtual time jumped 5 s
         ready.set()
+        helper.join(5)
 
     asyncio.run(main())
 
