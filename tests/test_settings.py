@@ -19,6 +19,8 @@ def test_defaults() -> None:
         "region": "us-east-1",
         "patch_sleep": True,
         "freeze_time": True,
+        "async_time": False,
+        "follow_freezegun": False,
         "enforce_policies": False,
     }
 
@@ -112,7 +114,8 @@ def test_a_bad_marker_fails_the_test_at_setup_with_a_clear_message(pytester: pyt
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         ["*pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt; valid arguments: "
-         "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time, enforce_policies"]
+         "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time, async_time, "
+         "follow_freezegun, enforce_policies"]
     )
     assert "Traceback" not in result.stdout.str()
 

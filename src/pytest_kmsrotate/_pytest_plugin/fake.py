@@ -18,9 +18,10 @@ from .._core.errors import KMSError
 from .._core.faults import Fault
 from .._process.credential_containment import CredentialContainment
 from .._process.environment import EnvironmentPatch
+from .._process.simulated_time import TimePatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
-from .._process.time_follow import FreezePatch
+from .._process.time_follow import FreezePatch, user_freeze_active
 from .._protocol.respond import Protocol
 from .running import RUNNING
 from .views import EventLog, KeyHandle, Principal
@@ -43,6 +44,8 @@ class KmsRotation:
         *,
         freeze_time: bool = True,
         patch_sleep: bool = True,
+        async_time: bool = False,
+        follow_freezegun: bool = False,
         keys: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         from .seeding import build, earliest, parse_keys
@@ -56,6 +59,8 @@ class KmsRotation:
         self._seeded = build(self.protocol, seeds, self.config.start)
         self._freeze = freeze_time
         self._patch_sleep = patch_sleep
+        self._async_time = async_time
+        self._follow_freezegun = follow_freezegun
         self._patches = PatchStack()
         self._doors: list[Door] = []
 
@@ -80,8 +85,21 @@ class KmsRotation:
             containment = CredentialContainment(self.config.region)
             self._patches.enter(containment.install, containment.uninstall)
             if self._freeze:
-                freezing = FreezePatch(self.clock)
-                self._patches.enter(freezing.install, freezing.uninstall)
+                timing = TimePatch(self.clock)
+                self._patches.enter(timing.install, timing.uninstall)
+                if user_freeze_active():  # a freeze started before the fake: the fake's clock wins
+                    freezing = FreezePatch(self.clock)
+                    self._patches.enter(freezing.install, freezing.uninstall)
+            if self._follow_freezegun:
+                from .._process.freezegun_follow import FollowFreezegun
+
+                following = FollowFreezegun(self.clock)
+                self._patches.enter(following.install, following.uninstall)
+            if self._async_time:
+                from .._process.loop_time import LoopTimePatch
+
+                loops = LoopTimePatch(self.clock)
+                self._patches.enter(loops.install, loops.uninstall)
             if self._patch_sleep:
                 sleep = SleepPatch(self.clock)
                 self._patches.enter(sleep.install, sleep.uninstall)
