@@ -63,6 +63,14 @@ class Protocol:
     def respond(self, operation: str, body: bytes | str | None, region: str | None) -> Reply:
         """Answer one request: parse, check types, validate, run, encode; never raises a KMS error."""
         status, payload = self._dispatch(operation, body, region)
+        return self._reply(status, payload)
+
+    def reject(self, status: int, code: str, message: str | None) -> Reply:
+        """AWS's error answer to a request a door refused before any operation ran (routing,
+        signature, size): the same headers and error body as every other answer."""
+        return self._reply(status, codec.encode_error(code, message))
+
+    def _reply(self, status: int, payload: bytes) -> Reply:
         headers = {
             "x-amzn-RequestId": f"{next(_request_ids):08x}-{self._id_suffix}",
             "Content-Type": CONTENT_TYPE,

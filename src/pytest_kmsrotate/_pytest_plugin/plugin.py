@@ -72,7 +72,8 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
     markers = reversed(list(request.node.iter_markers("kms_keys")))
     try:
         keys = marker_keys((marker.args, marker.kwargs) for marker in markers)
-        return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"], keys=keys)
+        return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"], keys=keys,
+                           endpoint=values["endpoint"])
     except SeedingError as error:
         pytest.fail(f"pytest-kmsrotate: @pytest.mark.kms_keys {error}", pytrace=False)
 

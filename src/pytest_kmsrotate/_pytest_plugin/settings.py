@@ -106,6 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("patch_sleep", "time.sleep in the test's thread advances the simulated clock instead of blocking",
             True, parse_bool),
     Setting("freeze_time", "freezegun keeps datetime/time in step with the simulated clock", True, parse_bool),
+    Setting("endpoint", "start the local KMS endpoint (kms_rotation.endpoint_url) for child processes "
+            "at the start of the test", False, parse_bool),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 

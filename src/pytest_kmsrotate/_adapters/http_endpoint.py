@@ -1,0 +1,292 @@
+"""The HTTP door: a KMS endpoint on loopback for clients in other processes and other languages.
+
+It speaks AWS JSON 1.1 as AWS serves it (`POST /`, `X-Amz-Target: TrentService.<Operation>`)
+and does only what a transport must: HTTP framing, routing by `X-Amz-Target`, the SigV4 check
+(`_protocol.sigv4`), and sending back what the shared protocol layer answers. Requests it
+refuses before any operation runs get AWS's error answers built by that same layer, so every
+answer has the same headers and error bodies as the in-process door's.
+
+A threaded `http.server`: one thread per connection, so a slow or stalled client holds its own
+thread only (each socket read times out), a child process and the test's own in-process
+clients are answered side by side, and nothing a client sends can stop the server.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .._core.errors import NotImplementedByFake
+from .._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from .._protocol.respond import Protocol, Reply
+from .._protocol.service_model import operation_model
+from .._protocol.sigv4 import Refusal, verify
+
+TARGET_PREFIX = "TrentService."
+# Coral's JSON services take either JSON content type; botocore and every SDK send 1.1.
+CONTENT_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0")
+# No KMS request comes near this (the largest, ImportKeyMaterial, is a few KiB); AWS's own
+# limit is not published, so the fake refuses anything larger without reading it.
+MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_TIMEOUT = 20.0  # seconds a connection may stay silent, idle or mid-request
+
+
+def real_now() -> datetime:
+    """Wall-clock time, even while freezegun follows the simulated clock in this process."""
+    clock_gettime = getattr(time, "clock_gettime", None)
+    if clock_gettime is not None:  # freezegun patches time.time, not clock_gettime
+        return datetime.fromtimestamp(clock_gettime(time.CLOCK_REALTIME), tz=timezone.utc)
+    freezegun_api = sys.modules.get("freezegun.api")
+    now = freezegun_api.real_time() if freezegun_api is not None else time.time()
+    return datetime.fromtimestamp(now, tz=timezone.utc)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, endpoint: HttpEndpoint, address: tuple[str, int]) -> None:
+        self.endpoint = endpoint
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished mid-answer is not the server's failure; keep serving, quietly.
+        self.endpoint.errors.append(repr(sys.exc_info()[1]))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as SDK connection pools expect
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.endpoint.timeout)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the call log is the record; a test's output stays clean
+
+    def version_string(self) -> str:
+        return "pytest-kmsrotate"
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Malformed request lines and headers (http.server's own checks): a clean 4xx, then close.
+        reply = self.server.endpoint.protocol.reject(code, "SerializationException", message or "Bad request")
+        self.close_connection = True
+        self._send(reply, close=True)
+
+    # Every method: AWS routes on POST / only.
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_GET(self) -> None:
+        self._refuse_unrouted()
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def _refuse_unrouted(self) -> None:
+        self._skip_body()
+        self._send(self._unknown_operation())
+
+    def _unknown_operation(self) -> Reply:
+        return self.server.endpoint.protocol.reject(400, "UnknownOperationException", None)
+
+    def _skip_body(self) -> None:
+        length = self._content_length()
+        if length is None or length > MAX_BODY_BYTES:
+            self.close_connection = True
+        elif length:
+            self.rfile.read(length)
+
+    def _content_length(self) -> int | None:
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return 0
+        try:
+            length = int(raw)
+        except ValueError:
+            return None
+        return length if length >= 0 else None
+
+    def _answer(self) -> None:
+        endpoint = self.server.endpoint
+        protocol = endpoint.protocol
+        if self.headers.get("Transfer-Encoding"):
+            # No SDK chunks a KMS request; refusing beats guessing where the body ends.
+            self.close_connection = True
+            self._send(protocol.reject(411, "SerializationException", "Content-Length is required."), close=True)
+            return
+        length = self._content_length()
+        if length is None:
+            self.close_connection = True
+            self._send(protocol.reject(400, "SerializationException", "Invalid Content-Length."), close=True)
+            return
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._send(protocol.reject(413, "SerializationException",
+                                       f"Request body of {length} bytes exceeds the {MAX_BODY_BYTES} bytes "
+                                       "this endpoint accepts."), close=True)
+            return
+        with endpoint.in_flight():
+            self._answer_body(length)
+
+    def _answer_body(self, length: int) -> None:
+        endpoint = self.server.endpoint
+        protocol = endpoint.protocol
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client half-closed mid-body: nobody is left to answer
+            self.close_connection = True
+            return
+        operation = self._operation()
+        if operation is None:
+            self._send(self._unknown_operation())
+            return
+        signed = verify("POST", self.path, self.headers, body, endpoint.secret_for,
+                        (real_now(), endpoint.protocol.engine.clock.now()))
+        if isinstance(signed, Refusal):
+            self._send(protocol.reject(signed.status, signed.code, signed.message))
+            return
+        try:
+            reply = protocol.respond(operation, body, signed.region)
+        except NotImplementedByFake as gap:
+            # A code no AWS service sends, so no client can take the gap for an answer; 501 is
+            # retried by no SDK. The fixture also fails the test for it at teardown.
+            reply = protocol.reject(501, "NotImplementedByFake", str(gap))
+        except Exception as error:  # a fake's bug: answer it, keep serving, let the test see it
+            endpoint.errors.append(repr(error))
+            reply = protocol.reject(500, "KMSInternalException",
+                                    f"pytest-kmsrotate failed answering {operation}: {error!r}")
+        endpoint.count_request()
+        self._send(reply)
+
+    def _operation(self) -> str | None:
+        if self.path.split("?", 1)[0] != "/":
+            return None
+        content_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if content_type not in CONTENT_TYPES:
+            return None
+        target = self.headers.get("X-Amz-Target") or ""
+        if not target.startswith(TARGET_PREFIX):
+            return None
+        operation = target[len(TARGET_PREFIX):]
+        return operation if operation_model(operation) is not None else None
+
+    def _send(self, reply: Reply, *, close: bool = False) -> None:
+        self.send_response_only(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+        self.wfile.flush()
+
+
+class HttpEndpoint:
+    """A KMS endpoint on `host:port` (loopback, a free port by default) in front of one protocol."""
+
+    name = "http"
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.protocol = protocol
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        # Access key ID -> secret: the fake's throwaway pair unless told otherwise.
+        self.credentials = dict(credentials or {FAKE_ACCESS_KEY_ID: FAKE_SECRET_ACCESS_KEY})
+        self.errors: list[str] = []  # anything that went wrong serving, for tests and reports
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._served = 0
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the KMS endpoint is not running")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    @property
+    def requests_served(self) -> int:
+        """Requests answered by an operation (not refused by routing, size or signature)."""
+        return self._served
+
+    def count_request(self) -> None:
+        with self._idle:
+            self._served += 1
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Marks one request being answered, so `close` lets it finish."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def secret_for(self, access_key: str) -> str | None:
+        return self.credentials.get(access_key)
+
+    @property
+    def is_open(self) -> bool:
+        return self._server is not None
+
+    def open(self) -> None:
+        if self._server is not None:
+            return
+        server = _Server(self, (self.host, self.port))
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name=f"kmsrotate-endpoint-{server.server_address[1]}", daemon=True)
+        thread.start()
+        self._server, self._thread = server, thread
+
+    def close(self, *, grace: float = 5.0) -> None:
+        """Stop accepting, let requests whose bodies arrived finish, release the port."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._server = self._thread = None
+        server.shutdown()
+        server.server_close()
+        with server.connections_lock:
+            connections = list(server.connections)
+        for connection in connections:
+            # Reading ends (idle keep-alive connections wake and close); an answer being written still goes out.
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RD)
+        # threading's waits keep real time under freezegun (its default ignore list has threading).
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout=grace)
+        if thread is not None:
+            thread.join(grace)
