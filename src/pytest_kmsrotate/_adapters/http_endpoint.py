@@ -91,6 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Malformed request lines and headers (http.server's own checks): a clean 4xx, then close.
         reply = self.server.endpoint.protocol.reject(code, "SerializationException", message or "Bad request")
         self.close_connection = True
+        self.request_version = "HTTP/1.1"  # an unparsable line reads as HTTP/0.9, which has no status line
         self._send(reply, close=True)
 
     # Every method: AWS routes on POST / only.
