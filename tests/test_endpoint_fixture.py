@@ -106,8 +106,7 @@ def test_a_child_inheriting_the_environment_never_leaves_loopback(kms_rotation: 
 def test_the_marker_starts_the_endpoint_with_the_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        import contextlib
-import os
+        import os
         import pytest
 
         @pytest.mark.kms_rotation(endpoint=True)
