@@ -192,3 +192,25 @@ def test_refusals_are_json_11_like_every_answer(url: str) -> None:
     assert answer.headers["Content-Type"] == JSON_11
     assert answer.headers["x-amzn-RequestId"]
     assert json.loads(answer.body) == {"__type": "MissingAuthenticationTokenException", "message": MISSING_TOKEN}
+
+
+def test_a_signature_stays_current_when_the_clock_moves_between_signing_and_checking(
+        url: str, kms_rotation: KmsRotation) -> None:
+    signed_at = kms_rotation.clock.now()
+    headers = signed_headers(url, "ListKeys", BODY, when=signed_at)
+    kms_rotation.clock.advance(days=30)  # another thread moved the clock while the request was in flight
+    assert post(url, headers, BODY).status == 200
+
+
+def test_the_simulated_times_shown_more_than_five_real_minutes_ago_expire(
+        url: str, kms_rotation: KmsRotation, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_kmsrotate._adapters import http_endpoint
+
+    signed_at = kms_rotation.clock.now()
+    headers = signed_headers(url, "ListKeys", BODY, when=signed_at)
+    kms_rotation.clock.advance(days=30)
+    later = real_now() + timedelta(minutes=6)
+    monkeypatch.setattr(http_endpoint, "real_now", lambda: later)
+    code, message = post(url, headers, BODY).error
+    assert code == "InvalidSignatureException"
+    assert message is not None and message.startswith(f"Signature expired: {signed_at:%Y%m%dT%H%M%SZ} ")

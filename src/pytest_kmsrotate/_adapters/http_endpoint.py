@@ -17,17 +17,19 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .._core.clock import Clock
 from .._core.errors import NotImplementedByFake
 from .._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .._protocol.respond import Protocol, Reply
 from .._protocol.service_model import operation_model
-from .._protocol.sigv4 import Refusal, verify
+from .._protocol.sigv4 import MAX_SKEW, Refusal, verify
 
 TARGET_PREFIX = "TrentService."
 # Coral's JSON services take either JSON content type; botocore and every SDK send 1.1.
@@ -46,6 +48,31 @@ def real_now() -> datetime:
     freezegun_api = sys.modules.get("freezegun.api")
     now = freezegun_api.real_time() if freezegun_api is not None else time.time()
     return datetime.fromtimestamp(now, tz=timezone.utc)
+
+
+class _SimulatedTimes:
+    """The simulated times the clock showed in the last five real minutes, as one span.
+
+    A client in this process signs with the simulated time (freezegun hands it to botocore's
+    signer); if the test moves the clock between the signing and the check, that signature is
+    still as fresh as AWS requires: signed less than five minutes ago, by the clock it read.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._moves: deque[tuple[datetime, datetime]] = deque([(real_now(), clock.now())])
+
+    def moved(self, now: datetime) -> None:
+        with self._lock:
+            self._moves.append((real_now(), now))
+
+    def span(self) -> tuple[datetime, datetime]:
+        cutoff = real_now() - MAX_SKEW
+        with self._lock:
+            while len(self._moves) > 1 and self._moves[1][0] <= cutoff:
+                self._moves.popleft()  # superseded before the window opened
+            return self._moves[0][1], self._clock.now()
 
 
 class _Server(ThreadingHTTPServer):
@@ -160,8 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
         if operation is None:
             self._send(self._unknown_operation())
             return
-        signed = verify("POST", self.path, self.headers, body, endpoint.secret_for,
-                        (real_now(), endpoint.protocol.engine.clock.now()))
+        signed = verify("POST", self.path, self.headers, body, endpoint.secret_for, endpoint.signing_times())
         if isinstance(signed, Refusal):
             self._send(protocol.reject(signed.status, signed.code, signed.message))
             return
@@ -228,6 +254,7 @@ class HttpEndpoint:
         self._served = 0
         self._busy = 0
         self._idle = threading.Condition()
+        self._simulated: _SimulatedTimes | None = None
 
     @property
     def url(self) -> str:
@@ -256,6 +283,15 @@ class HttpEndpoint:
                 self._busy -= 1
                 self._idle.notify_all()
 
+    def signing_times(self) -> tuple[tuple[datetime, datetime], ...]:
+        """Signing times are current within five minutes of real time (children sign with it) or
+        of the simulated clock (this process's clients sign with it under freezegun)."""
+        now = real_now()
+        spans = [(now, now)]
+        if self._simulated is not None:
+            spans.append(self._simulated.span())
+        return tuple(spans)
+
     def secret_for(self, access_key: str) -> str | None:
         return self.credentials.get(access_key)
 
@@ -266,6 +302,8 @@ class HttpEndpoint:
     def open(self) -> None:
         if self._server is not None:
             return
+        self._simulated = _SimulatedTimes(self.protocol.engine.clock)
+        self.protocol.engine.clock.subscribe(self._simulated.moved)
         server = _Server(self, (self.host, self.port))
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                   name=f"kmsrotate-endpoint-{server.server_address[1]}", daemon=True)
@@ -278,6 +316,8 @@ class HttpEndpoint:
         if server is None:
             return
         self._server = self._thread = None
+        if self._simulated is not None:
+            self.protocol.engine.clock.unsubscribe(self._simulated.moved)
         server.shutdown()
         server.server_close()
         with server.connections_lock:

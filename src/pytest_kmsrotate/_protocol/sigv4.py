@@ -100,11 +100,12 @@ def _stamp(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime(_AMZ_DATE)
 
 
-def _skew(signed_at: datetime, accepted_nows: Sequence[datetime]) -> Refusal | None:
-    """None if the signing time is within five minutes of any accepted now (the first is quoted)."""
-    if any(abs(signed_at - now) <= MAX_SKEW for now in accepted_nows):
+def _skew(signed_at: datetime, accepted: Sequence[tuple[datetime, datetime]]) -> Refusal | None:
+    """None if the signing time is within five minutes of a span of accepted times; the first
+    span's end is the "now" the refusal quotes."""
+    if any(earliest - MAX_SKEW <= signed_at <= latest + MAX_SKEW for earliest, latest in accepted):
         return None
-    now = accepted_nows[0]
+    now = accepted[0][1]
     if signed_at < now:
         return _invalid(f"Signature expired: {_stamp(signed_at)} is now earlier than "
                         f"{_stamp(now - MAX_SKEW)} ({_stamp(now)} - 5 min.)")
@@ -138,13 +139,13 @@ def verify(
     headers: Any,
     body: bytes,
     secret_for: Callable[[str], str | None],
-    accepted_nows: Sequence[datetime],
+    accepted: Sequence[tuple[datetime, datetime]],
 ) -> Signer | Refusal:
     """Check one request's SigV4 `Authorization` header.
 
     `headers` is the request's case-insensitive header map (an `email.message.Message`, as
     `http.server` gives it); `secret_for` returns the secret of a known access key, else None;
-    `accepted_nows` are the times a signing time may be within five minutes of.
+    `accepted` are spans (earliest, latest) of times a signing time may be within five minutes of.
     """
     authorization = headers.get("Authorization")
     if not authorization:
@@ -194,7 +195,7 @@ def verify(
     expected = _expected_signature(method, path, headers, body, access_key, secret, region, signed_headers, stamp)
     if not hmac.compare_digest(expected, fields["Signature"]):
         return _invalid(SIGNATURE_MISMATCH)
-    refusal = _skew(signed_at, accepted_nows)
+    refusal = _skew(signed_at, accepted)
     if refusal is not None:
         return refusal
     return Signer(access_key, region)
