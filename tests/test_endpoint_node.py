@@ -38,3 +38,11 @@ def test_the_javascript_sdk_creates_rotates_lists_and_meets_the_quota(kms_rotati
     kms_rotation.assert_rotated(result["keyId"], times=10, type="ON_DEMAND")
     assert [c.operation for c in kms_rotation.calls] == (
         ["CreateKey"] + ["RotateKeyOnDemand"] * 11 + ["ListKeyRotations"])
+
+
+def test_the_docs_show_the_script_the_suite_runs() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "subprocesses.md").read_text()
+    marker = "<!-- node: tests/node/rotation.mjs -->\n```javascript\n"
+    assert marker in page
+    shown = page.split(marker, 1)[1].split("```", 1)[0]
+    assert shown == (NODE_DIR / "rotation.mjs").read_text()
