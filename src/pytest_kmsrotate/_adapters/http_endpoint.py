@@ -13,12 +13,13 @@ clients are answered side by side, and nothing a client sends can stop the serve
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,11 @@ CONTENT_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0")
 # limit is not published, so the fake refuses anything larger without reading it.
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TIMEOUT = 20.0  # seconds a connection may stay silent, idle or mid-request
+# A path AWS never uses: the standalone server's control API lives under it, on the same port.
+CONTROL_PREFIX = "/_kmsrotate/"
+
+# (method, path, body) -> (status, JSON-ready answer): the standalone server's control API.
+Control = Callable[[str, str, bytes], tuple[int, Any]]
 
 
 def real_now() -> datetime:
@@ -126,10 +132,37 @@ class _Handler(BaseHTTPRequestHandler):
 
     # Every method: AWS routes on POST / only.
     def do_POST(self) -> None:
-        self._answer()
+        if not self._controlled():
+            self._answer()
 
     def do_GET(self) -> None:
-        self._refuse_unrouted()
+        if not self._controlled():
+            self._refuse_unrouted()
+
+    def _controlled(self) -> bool:
+        """Answer a control API request, if this is one and the endpoint has a control API."""
+        control = self.server.endpoint.control
+        if control is None or not self.path.startswith(CONTROL_PREFIX):
+            return False
+        length = self._content_length()
+        if length is None or length > MAX_BODY_BYTES:
+            status, answer = 400, {"error": "a control request needs a Content-Length of at most 1 MiB"}
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            with self.server.endpoint.in_flight():
+                try:
+                    status, answer = control(self.command, self.path[len(CONTROL_PREFIX) - 1:], body)
+                except Exception as error:  # a bug: say so, keep serving
+                    self.server.endpoint.errors.append(repr(error))
+                    status, answer = 500, {"error": f"the control API failed: {error!r}"}
+        payload = json.dumps(answer, default=str).encode()
+        self.send_response_only(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        return True
 
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
@@ -244,8 +277,10 @@ class HttpEndpoint:
         port: int = 0,
         credentials: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        control: Control | None = None,
     ) -> None:
         self.protocol = protocol
+        self.control = control
         self.host = host
         self.port = port
         self.timeout = timeout
@@ -285,6 +320,16 @@ class HttpEndpoint:
             with self._idle:
                 self._busy -= 1
                 self._idle.notify_all()
+
+    def use(self, protocol: Protocol) -> None:
+        """Answer from now on with another protocol (the standalone server's reset); a request
+        already being answered finishes with the one it started with."""
+        with self._idle:
+            if self._simulated is not None:
+                self.protocol.engine.clock.unsubscribe(self._simulated.moved)
+                self._simulated = _SimulatedTimes(protocol.engine.clock)
+                protocol.engine.clock.subscribe(self._simulated.moved)
+            self.protocol = protocol
 
     def signing_times(self) -> tuple[tuple[datetime, datetime], ...]:
         """Signing times are current within five minutes of real time (children sign with it) or
