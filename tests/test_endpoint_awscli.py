@@ -111,3 +111,40 @@ def test_encrypt_and_decrypt_through_fileb_across_a_rotation(aws: Cli, kms_rotat
     assert base64.b64decode(decrypted["Plaintext"]) == b"rotate me\x00\xff"
     assert decrypted["KeyId"].endswith(key_id)
     assert kms_rotation.key(key_id).rotations  # the old ciphertext outlived a real rotation
+
+
+def _import(aws: Cli, tmp_path: Path, key_id: str, material: bytes, *extra: str) -> Any:
+    """GetParametersForImport, wrap as AWS documents, ImportKeyMaterial through fileb://."""
+    from tests.test_import_material import wrap
+
+    params = aws("get-parameters-for-import", "--key-id", key_id, "--wrapping-algorithm", "RSAES_OAEP_SHA_256",
+                 "--wrapping-key-spec", "RSA_2048")
+    (tmp_path / "token.bin").write_bytes(base64.b64decode(params["ImportToken"]))
+    wrapped = wrap(base64.b64decode(params["PublicKey"]), "RSAES_OAEP_SHA_256", material)
+    (tmp_path / "wrapped.bin").write_bytes(wrapped)
+    return aws("import-key-material", "--key-id", key_id,
+               "--encrypted-key-material", f"fileb://{tmp_path / 'wrapped.bin'}",
+               "--import-token", f"fileb://{tmp_path / 'token.bin'}",
+               "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE", *extra)
+
+
+def test_imported_material_is_imported_and_rotated_through_the_cli(aws: Cli, kms_rotation: KmsRotation,
+                                                                  tmp_path: Path) -> None:
+    key_id = aws("create-key", "--origin", "EXTERNAL")["KeyMetadata"]["KeyId"]
+    assert kms_rotation.key(key_id).state == "PendingImport"
+    first = _import(aws, tmp_path, key_id, os.urandom(32))["KeyMaterialId"]
+    assert kms_rotation.key(key_id).state == "Enabled"
+    (tmp_path / "plain.txt").write_bytes(b"imported")
+    blob = aws("encrypt", "--key-id", key_id, "--plaintext", f"fileb://{tmp_path / 'plain.txt'}",
+               "--query", "CiphertextBlob")
+    (tmp_path / "sealed.bin").write_bytes(base64.b64decode(blob))
+
+    second = _import(aws, tmp_path, key_id, os.urandom(32), "--import-type", "NEW_KEY_MATERIAL")["KeyMaterialId"]
+    assert kms_rotation.key(key_id).current_material_id == first  # the new material waits in PENDING_ROTATION
+    aws("rotate-key-on-demand", "--key-id", key_id)
+    assert kms_rotation.key(key_id).current_material_id == second
+    decrypted = aws("decrypt", "--ciphertext-blob", f"fileb://{tmp_path / 'sealed.bin'}")
+    assert base64.b64decode(decrypted["Plaintext"]) == b"imported"
+    assert decrypted["KeyMaterialId"] == first
+    rotations = aws("list-key-rotations", "--key-id", key_id, "--include-key-material", "ALL_KEY_MATERIAL")
+    assert [r["KeyMaterialId"] for r in rotations["Rotations"]] == [first, second]
