@@ -25,9 +25,15 @@ class Server:
         self.process = subprocess.Popen([sys.executable, "-m", "pytest_kmsrotate._standalone", "serve", *args],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
+        self.before: list[str] = []  # lines printed before the server listens (a loaded state file)
         self.banner = self.process.stdout.readline()
-        assert self.banner.startswith("kmsrotate: serving KMS on http://127.0.0.1:"), (
-            self.banner + self.process.stderr.read() if self.process.stderr else "")
+        while self.banner.startswith("kmsrotate: loaded "):
+            self.before.append(self.banner)
+            self.banner = self.process.stdout.readline()
+        if not self.banner.startswith("kmsrotate: serving KMS on http://127.0.0.1:"):
+            self.process.kill()
+            _, err = self.process.communicate(timeout=10)
+            raise AssertionError(f"the server did not start: {self.banner!r} {err}")
         self.url = self.banner.split(" on ", 1)[1].split(" ", 1)[0]
 
     def control(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -152,3 +158,94 @@ def test_the_console_command_is_installed() -> None:
         pytest.skip("the kmsrotate script is not installed in this environment (pip install -e . creates it)")
     done = subprocess.run([str(script), "serve", "--help"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and "--port" in done.stdout
+
+
+# -- state saved on shutdown, loaded on start -------------------------------------------------
+
+def _snapshot(server: Server, kms: Any, key_ids: list[str]) -> dict[str, Any]:
+    rotations = [kms.list_key_rotations(KeyId=k)["Rotations"] for k in key_ids]  # logged calls themselves
+    return {
+        "clock": server.control("GET", "/clock")[1],
+        "keys": server.control("GET", "/keys")[1],
+        "rotations": rotations,
+        "calls": server.control("GET", "/calls")[1],
+    }
+
+
+def test_state_is_saved_on_shutdown_and_the_same_after_a_restart(tmp_path: Path) -> None:
+    from tests.test_import_material import wrap
+
+    path = tmp_path / "kms-state.json"
+    first = Server("--port", "0", "--state", str(path))
+    try:
+        kms = first.kms()
+        _, seeded = first.control("POST", "/keys", {"alias": "alias/orders", "rotation_period_in_days": 90})
+        made = kms.create_key()["KeyMetadata"]["KeyId"]
+        for _ in range(3):
+            kms.rotate_key_on_demand(KeyId=made)
+        blob = kms.encrypt(KeyId=made, Plaintext=b"kept")["CiphertextBlob"]
+        rsa_key = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        public = kms.get_public_key(KeyId=rsa_key)["PublicKey"]
+        signature = kms.sign(KeyId=rsa_key, Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+        external = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+        params = kms.get_parameters_for_import(KeyId=external, WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                               WrappingKeySpec="RSA_2048")
+        kms.import_key_material(KeyId=external, ImportToken=params["ImportToken"],
+                                EncryptedKeyMaterial=wrap(params["PublicKey"], "RSAES_OAEP_SHA_256", b"k" * 32),
+                                ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        imported_blob = kms.encrypt(KeyId=external, Plaintext=b"imported")["CiphertextBlob"]
+        first.control("POST", "/clock/advance", {"days": 100})
+        first.control("POST", "/faults", {"operation": "ListKeys", "code": "KMSInternalException", "times": 5})
+        key_ids = [seeded["key_id"], made]
+        before = _snapshot(first, kms, key_ids)
+        done = first.stop()
+        assert done.returncode == 0, done.stderr
+        assert f"kmsrotate: state saved to {path}" in done.stdout
+    finally:
+        if first.process.poll() is None:
+            first.stop(signal.SIGKILL)
+    document = json.loads(path.read_text())
+    assert (document["format"], document["version"]) == ("pytest-kmsrotate state", 1)
+
+    second = Server("--port", "0", "--state", str(path))
+    try:
+        assert second.before == [f"kmsrotate: loaded {path} ({len(document['journal'])} events replayed)\n"]
+        kms = second.kms()
+        after = _snapshot(second, kms, key_ids)
+        calls_after = after.pop("calls")
+        calls_before = before.pop("calls")
+        assert after == before
+        # Every call of the first run, as it was logged, then this snapshot's own two ListKeyRotations.
+        assert calls_after[:-2] == calls_before
+        assert [c["operation"] for c in calls_after[-2:]] == ["ListKeyRotations"] * 2
+        assert after["rotations"][0][-1]["RotationType"] == "AUTOMATIC"
+        assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept"  # the same key material came back
+        assert kms.decrypt(CiphertextBlob=imported_blob)["Plaintext"] == b"imported"
+        assert kms.get_public_key(KeyId=rsa_key)["PublicKey"] == public
+        assert kms.verify(KeyId=rsa_key, Message=b"m", Signature=signature,
+                          SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"] is True
+        with pytest.raises(ClientError) as excinfo:  # the injected fault came back too
+            kms.list_keys()
+        assert excinfo.value.response["Error"]["Code"] == "KMSInternalException"
+    finally:
+        second.stop(signal.SIGKILL)
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    ("{not json", "is not a pytest-kmsrotate state file (not JSON: "),
+    ('{"hello": "world"}', 'is not a pytest-kmsrotate state file (no "format": "pytest-kmsrotate state")'),
+    ('{"format": "pytest-kmsrotate state", "version": 99}', "is a version 99 state file; "
+                                                            "this pytest-kmsrotate reads version 1"),
+    ('{"format": "pytest-kmsrotate state", "version": 1, "config": {}, "secrets": {}, "journal": []}',
+     "is damaged: its config cannot be used"),
+])
+def test_a_corrupt_or_foreign_state_file_is_refused_and_left_alone(tmp_path: Path, content: str,
+                                                                   reason: str) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(content)
+    done = subprocess.run([sys.executable, "-m", "pytest_kmsrotate._standalone", "serve", "--port", "0",
+                           "--state", str(path)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"kmsrotate: {path} {reason}")
+    assert done.stderr.rstrip().endswith("; nothing was overwritten")
+    assert path.read_text() == content

@@ -15,14 +15,18 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from .._adapters.http_endpoint import CONTROL_PREFIX, HttpEndpoint
 from .._core.config import Config
 from .._core.defaults import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, DEFAULT_START
+from .._protocol.respond import Protocol
 from .._pytest_plugin.fake import KmsRotation
 from .._pytest_plugin.settings import SettingsError, parse_account, parse_int, parse_region, parse_start
+from . import state
 from .control import Control
+from .state import Journal
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="the account the fake answers for")
     serve.add_argument("--start", default=DEFAULT_START.isoformat().replace("+00:00", "Z"),
                        help="where the simulated clock starts (ISO 8601 with a time zone)")
+    serve.add_argument("--state", default=None, metavar="FILE",
+                       help="load the fake's state from FILE on start (if it exists) and save it there on shutdown; "
+                            "a loaded file's settings win over the options above")
     serve.add_argument("--on-demand-limit", default=str(DEFAULT_ON_DEMAND_LIMIT),
                        help=f"on-demand rotations allowed per key (default {DEFAULT_ON_DEMAND_LIMIT})")
     return parser
@@ -57,14 +64,33 @@ def serve(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"kmsrotate: {error}", file=sys.stderr)
         return 2
+    state_path = Path(args.state) if args.state else None
+    document = None
+    journal = Journal()
+    try:
+        if state_path is not None and state_path.exists():
+            document = state.read(state_path)
+            config = state.config_of(state_path, document)
+    except state.StateFileError as error:
+        print(f"kmsrotate: {error}; nothing was overwritten", file=sys.stderr)
+        return 2
     endpoint: HttpEndpoint | None = None
 
-    def reset(fake: KmsRotation) -> None:
+    def reset(protocol: Protocol) -> None:
         if endpoint is not None:
-            endpoint.use(fake.protocol)
+            endpoint.use(protocol)
 
-    control = Control(config, on_reset=reset)
-    endpoint = HttpEndpoint(control.fake.protocol, host=args.host, port=port, control=control)
+    control = Control(config, on_reset=reset, journal=journal)
+    if document is not None and state_path is not None:
+        fake = KmsRotation(config, freeze_time=False, patch_sleep=False)
+        try:
+            state.replay(state_path, document, fake, journal)
+        except state.StateFileError as error:
+            print(f"kmsrotate: {error}; nothing was overwritten", file=sys.stderr)
+            return 2
+        control.adopt(fake)
+        print(f"kmsrotate: loaded {state_path} ({len(journal.entries)} events replayed)", flush=True)
+    endpoint = HttpEndpoint(control.protocol, host=args.host, port=port, control=control)
     try:
         endpoint.open()
     except OSError as error:
@@ -85,6 +111,9 @@ def serve(args: argparse.Namespace) -> int:
         endpoint.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if state_path is not None:
+        state.save(state_path, control.config, control.fake.engine, journal)
+        print(f"kmsrotate: state saved to {state_path}", flush=True)
     print("kmsrotate: stopped", flush=True)
     return 0
 

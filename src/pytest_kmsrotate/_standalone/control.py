@@ -16,10 +16,12 @@ from typing import Any
 from .._core.clock import ClockError
 from .._core.config import Config
 from .._core.engine import CallRecord
+from .._protocol.respond import Protocol
 from .._pytest_plugin.fake import KmsRotation
 from .._pytest_plugin.seeding import SeedingError
 from .._pytest_plugin.settings import SettingsError, parse_start
 from .._pytest_plugin.views import KeyHandle
+from .state import Journal, JournalingProtocol
 
 Answer = tuple[int, Any]
 _CLOCK_UNITS = ("days", "hours", "minutes", "seconds")
@@ -78,11 +80,13 @@ def _object(body: bytes) -> dict[str, Any]:
 class Control:
     """Routes control requests to the current fake; `reset` replaces it with a fresh one."""
 
-    def __init__(self, config: Config, on_reset: Callable[[KmsRotation], None]) -> None:
+    def __init__(self, config: Config, on_reset: Callable[[Protocol], None], journal: Journal | None = None) -> None:
         self.config = config
         self._on_reset = on_reset
         self._lock = threading.Lock()
+        self.journal = journal or Journal()
         self.fake = self._new_fake()
+        self.protocol: Protocol = JournalingProtocol(self.fake.engine, self.journal)
         self._routes: dict[tuple[str, str], Callable[[dict[str, Any]], Answer]] = {
             ("GET", "/health"): lambda _: (200, {"status": "ok"}),
             ("GET", "/clock"): self._now,
@@ -95,6 +99,11 @@ class Control:
             ("GET", "/events"): lambda _: (200, list(self.fake.events)),
             ("POST", "/reset"): self._reset,
         }
+
+    def adopt(self, fake: KmsRotation) -> None:
+        """Serve `fake` (rebuilt from a state file, its journal already in `self.journal`)."""
+        self.fake = fake
+        self.protocol = JournalingProtocol(fake.engine, self.journal)
 
     def _new_fake(self) -> KmsRotation:
         # Never started: the server patches nothing in its own process; the HTTP door is its only door.
@@ -110,6 +119,9 @@ class Control:
         except (ControlError, ClockError, SeedingError, SettingsError, LookupError, ValueError, TypeError) as error:
             return 400, {"error": str(error)}
 
+    def _record(self, kind: str, **entry: Any) -> None:
+        self.journal.record({"kind": kind, "time": self.fake.clock.now().isoformat(), **entry})
+
     def _now(self, _: Mapping[str, Any]) -> Answer:
         return 200, {"now": _iso(self.fake.clock.now())}
 
@@ -122,17 +134,24 @@ class Control:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ControlError(f"clock/advance: {unit} must be a number, got {value!r}")
             amounts[unit] = float(value)
-        self.fake.clock.advance(timedelta(**amounts))
+        with self.fake.engine.lock:
+            self.fake.clock.advance(timedelta(**amounts))
+            self._record("clock")
         return self._now(body)
 
     def _move_to(self, body: Mapping[str, Any]) -> Answer:
         if set(body) != {"time"}:
             raise ControlError('clock/move_to takes {"time": "<ISO 8601 with a time zone>"}')
-        self.fake.clock.move_to(parse_start(body["time"], "clock/move_to time"))
+        with self.fake.engine.lock:
+            self.fake.clock.move_to(parse_start(body["time"], "clock/move_to time"))
+            self._record("clock")
         return self._now(body)
 
     def _create_key(self, body: Mapping[str, Any]) -> Answer:
-        return 200, key_json(self.fake.create_key(**body))
+        with self.fake.engine.lock:
+            key = self.fake.create_key(**body)
+            self._record("key", fields=dict(body))
+        return 200, key_json(key)
 
     def _inject_fault(self, body: Mapping[str, Any]) -> Answer:
         fields = dict(body)
@@ -145,11 +164,15 @@ class Control:
         if set(fields) - allowed:
             raise ControlError(f"faults: unknown field(s) {sorted(set(fields) - allowed)}; "
                                f"allowed: operation, code, {', '.join(sorted(allowed))}")
-        fault = self.fake.inject_fault(operation, code, **fields)
+        with self.fake.engine.lock:
+            fault = self.fake.inject_fault(operation, code, **fields)
+            self._record("fault", fields=dict(body))
         return 200, {"operation": fault.operation, "code": fault.code, "times": fault.remaining}
 
     def _reset(self, _: Mapping[str, Any]) -> Answer:
         with self._lock:
             self.fake = self._new_fake()
-            self._on_reset(self.fake)
+            self.journal.clear()
+            self.protocol = JournalingProtocol(self.fake.engine, self.journal)
+            self._on_reset(self.protocol)
         return self._now(_)
