@@ -5,7 +5,7 @@ machine, so the numbers travel between machines better than absolute times do.
 
     python benchmarks/bench.py            # everything
     python benchmarks/bench.py --quick    # fewer repetitions
-    python benchmarks/bench.py --only calls,time
+    python benchmarks/bench.py --only calls,endpoint,time
 
 Prints a table of medians and ratios, and writes benchmarks/results/latest.json.
 """
@@ -145,6 +145,53 @@ def bench_calls(repeat: int) -> dict[str, Any]:
         row["fake/floor"] = row["fake_us"] / row["floor_us"]
         if "moto_us" in row:
             row["moto/fake"] = row["moto_us"] / row["fake_us"]
+        rows[name] = row
+    return rows
+
+
+# -- 1b. per-call latency over HTTP: the fake's endpoint against moto's server ---------------
+
+def bench_endpoint(repeat: int) -> dict[str, Any]:
+    """The same boto3 calls over a loopback socket: the fake's endpoint, and moto's ThreadedMotoServer."""
+    fake = KmsRotation(Config(on_demand_limit=10**9), freeze_time=False, patch_sleep=False)
+    fake.start()
+    url = fake.endpoint_url
+    # Only the socket answers: without the in-process door the client's requests really go out.
+    for door in fake.doors:
+        if door.name == "botocore":
+            fake.close_door(door)
+    from pytest_kmsrotate._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+
+    fake_client = boto3.client("kms", region_name="us-east-1", endpoint_url=url,
+                               aws_access_key_id=FAKE_ACCESS_KEY_ID, aws_secret_access_key=FAKE_SECRET_ACCESS_KEY)
+    backends: dict[str, tuple[Any, dict[str, Callable[[], Any]]]] = {
+        "endpoint": (nullcontext, _scenario(fake_client)),
+    }
+    moto_server = None
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:  # pragma: no cover - moto[server] is in the bench extra
+        ThreadedMotoServer = None
+    if ThreadedMotoServer is not None:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+        moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto_server.start()
+        host, port = moto_server.get_host_and_port()
+        moto_client = boto3.client("kms", region_name="us-east-1", endpoint_url=f"http://{host}:{port}")
+        backends["moto_server"] = (nullcontext, _scenario(moto_client))
+    try:
+        medians = _chunked_medians(backends, repeat)
+    finally:
+        fake.stop()
+        if moto_server is not None:
+            moto_server.stop()
+    rows: dict[str, dict[str, float]] = {}
+    for name in medians["endpoint"]:
+        row = {f"{b}_us": medians[b][name] for b in backends}
+        if "moto_server_us" in row:
+            row["moto_server/endpoint"] = row["moto_server_us"] / row["endpoint_us"]
         rows[name] = row
     return rows
 
@@ -379,7 +426,8 @@ def bench_scoped(repeat: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", default="calls,suite,fixture,time,startup,scoped", help="comma-separated sections")
+    parser.add_argument("--only", default="calls,endpoint,suite,fixture,time,startup,scoped",
+                        help="comma-separated sections")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     only = set(args.only.split(","))
@@ -394,6 +442,13 @@ def main() -> None:
         for name, row in results["calls"].items():
             print(f"{name:24} {row['fake_us']:8.0f} {row['floor_us']:8.0f} {row.get('moto_us', float('nan')):8.0f} "
                   f"{row['fake/floor']:11.2f} {row.get('moto/fake', float('nan')):10.1f}")
+    if "endpoint" in only:
+        results["endpoint"] = bench_endpoint(200 if args.quick else 1000)
+        print("\nPer-call latency over HTTP on loopback, boto3 client (median µs)")
+        print(f"{'operation':24} {'endpoint':>9} {'moto srv':>9} {'moto srv/endpoint':>18}")
+        for name, row in results["endpoint"].items():
+            print(f"{name:24} {row['endpoint_us']:9.0f} {row.get('moto_server_us', float('nan')):9.0f} "
+                  f"{row.get('moto_server/endpoint', float('nan')):18.1f}")
     if "suite" in only:
         results["suite"] = bench_suite(100 if args.quick else 300)
         s = results["suite"]

@@ -97,25 +97,25 @@ def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_response: 
             # Ours is the only answer: later handlers (moto's, for one) never see KMS traffic.
             return [(_emit, response)]
         if event_name.startswith(_SIGN_PREFIX):
-            _lend_credentials(door, kwargs)
+            _lend_credentials(kwargs)
     if original is None:  # uninstalled between the lookup and the call by another thread
         return HierarchicalEmitter._emit(self, event_name, kwargs, stop_on_response)
     return original(self, event_name, kwargs, stop_on_response)
 
 
-def _lend_credentials(door: BotocoreDoor, kwargs: dict[str, Any]) -> None:
-    """Sign this KMS request with throwaway credentials unless the fake issued the client's own.
+def _lend_credentials(kwargs: dict[str, Any]) -> None:
+    """Sign this KMS request with throwaway credentials unless the client holds static ones.
 
-    A client made before the fake may hold the machine's credentials, refreshable ones among
-    them (SSO, assume-role, web identity, credential_process): signing with them could refresh
-    them over the network. Only static credentials the fake issued (`kms_rotation.principal`)
-    are kept, so the fake knows who is calling. Static credentials are read without a refresh.
+    A client made before the fake may hold the machine's refreshable credentials (SSO,
+    assume-role, web identity, credential_process, instance metadata): signing with them could
+    refresh them over the network or run a process. Static credentials (a developer's keys, or a
+    principal's from `kms_rotation.principal`) are read without any look-up and kept, so the
+    fake learns who is calling; the request never leaves the process either way.
     """
     signer = kwargs.get("request_signer")
     request = kwargs.get("request")
     if signer is None or request is None:
         return
-    own: Any = getattr(signer, "_credentials", None)
-    if type(own) is Credentials and door.protocol.engine.access.credentials(own.access_key) is not None:
+    if type(getattr(signer, "_credentials", None)) is Credentials:
         return
     request.context.setdefault("signing", {})["request_credentials"] = _FAKE_CREDENTIALS

@@ -7,6 +7,7 @@ pytest too (`with KmsRotation() as kms: ...`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from .views import EventLog, KeyHandle, Principal
 
 if TYPE_CHECKING:
     from .._adapters import Door
+    from .._adapters.http_endpoint import HttpEndpoint
     from .._core.snapshot import Checkpoint
 
 
@@ -47,6 +49,7 @@ class KmsRotation:
         async_time: bool = False,
         follow_freezegun: bool = False,
         keys: Sequence[Mapping[str, Any]] = (),
+        endpoint: bool = False,
     ) -> None:
         from .seeding import build, earliest, parse_keys
 
@@ -63,6 +66,9 @@ class KmsRotation:
         self._follow_freezegun = follow_freezegun
         self._patches = PatchStack()
         self._doors: list[Door] = []
+        self._start_endpoint = endpoint
+        self._endpoint: HttpEndpoint | None = None
+        self._endpoint_lock = threading.Lock()
 
     @property
     def clock(self) -> Clock:
@@ -105,6 +111,8 @@ class KmsRotation:
                 self._patches.enter(sleep.install, sleep.uninstall)
             self.open_door(BotocoreDoor(self.protocol))
             RUNNING.append(self)
+            if self._start_endpoint:
+                _ = self.endpoint  # start it with the fake, as the marker or ini option asked
         except BaseException:
             self.stop()
             raise
@@ -119,6 +127,7 @@ class KmsRotation:
         for door in self._doors:
             stack.enter(_nothing, door.close)
         self._doors.clear()
+        self._endpoint = None
         stack.unwind()
 
     @property
@@ -136,6 +145,38 @@ class KmsRotation:
         if door in self._doors:
             self._doors.remove(door)
             door.close()
+
+    # -- the local HTTP endpoint (other processes, other languages) ---------------------------
+
+    @property
+    def endpoint(self) -> HttpEndpoint:
+        """The fake's KMS endpoint on 127.0.0.1 (a free port), started on first use, stopped
+        with the fake. While it runs, `AWS_ENDPOINT_URL_KMS` in the environment names it."""
+        with self._endpoint_lock:
+            if self._endpoint is None:
+                if not self.running:
+                    raise RuntimeError("the KMS endpoint serves a running fake: start the KmsRotation first")
+                from .._adapters.http_endpoint import HttpEndpoint
+                from .._process.endpoint_environment import EndpointVariable
+
+                endpoint = HttpEndpoint(self.protocol)
+                self.open_door(endpoint)
+                variable = EndpointVariable(endpoint.url)
+                self._patches.enter(variable.apply, variable.restore)
+                self._endpoint = endpoint
+            return self._endpoint
+
+    @property
+    def endpoint_url(self) -> str:
+        """`http://127.0.0.1:<port>`: the endpoint a child process's KMS client should use."""
+        return self.endpoint.url
+
+    def subprocess_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """An environment for `subprocess.run(..., env=...)`: `base` (os.environ by default) with
+        KMS pointed at the endpoint (starting it) and the fake's throwaway credentials and region."""
+        from .._process.endpoint_environment import subprocess_environment
+
+        return subprocess_environment(self.endpoint_url, self.config.region, base)
 
     @property
     def running(self) -> bool:

@@ -85,7 +85,8 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
     try:
         keys = marker_keys((marker.args, marker.kwargs) for marker in markers)
         return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"],
-                           async_time=values["async_time"], follow_freezegun=values["follow_freezegun"], keys=keys)
+                           async_time=values["async_time"], follow_freezegun=values["follow_freezegun"], keys=keys,
+                           endpoint=values["endpoint"])
     except SeedingError as error:
         pytest.fail(f"pytest-kmsrotate: @pytest.mark.kms_keys {error}", pytrace=False)
 

@@ -146,6 +146,8 @@ SETTINGS: tuple[Setting, ...] = (
             False, parse_bool),
     Setting("enforce_policies", "evaluate key policies, identity policies and grants (AccessDeniedException)",
             False, parse_bool),
+    Setting("endpoint", "start the local KMS endpoint (kms_rotation.endpoint_url) for child processes "
+            "at the start of the test", False, parse_bool),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 
