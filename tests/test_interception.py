@@ -147,13 +147,13 @@ def test_errors_reach_botocore_as_modeled_exceptions(kms: Any) -> None:
 
 def test_unimplemented_operation_raises_something_clienterror_cannot_catch() -> None:
     # Outside the fixture, so that its teardown check (tested below) does not fire here.
-    with KmsRotation() as fake, pytest.raises(NotImplementedByFake, match="'ListGrants'") as excinfo:
+    with KmsRotation() as fake, pytest.raises(NotImplementedByFake, match="'DescribeCustomKeyStores'") as excinfo:
         try:
-            boto3.client("kms", region_name="us-east-1").list_grants(KeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
+            boto3.client("kms", region_name="us-east-1").describe_custom_key_stores()
         except ClientError:  # pragma: no cover - the point is that this cannot catch it
             pytest.fail("NotImplementedByFake was caught as a ClientError")
     assert not isinstance(excinfo.value, ClientError)
-    assert fake.unimplemented_calls == ["ListGrants"]
+    assert fake.unimplemented_calls == ["DescribeCustomKeyStores"]
 
 
 def test_a_swallowed_unimplemented_operation_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
@@ -163,8 +163,7 @@ def test_a_swallowed_unimplemented_operation_fails_the_test_at_teardown(pytester
 
         def test_swallows(kms_rotation):
             try:
-                boto3.client("kms", region_name="us-east-1").list_grants(
-                    KeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
+                boto3.client("kms", region_name="us-east-1").describe_custom_key_stores()
             except Exception:
                 pass
         """
@@ -174,7 +173,7 @@ def test_a_swallowed_unimplemented_operation_fails_the_test_at_teardown(pytester
     result.stdout.fnmatch_lines(
         [
             "*pytest-kmsrotate: the code under test called KMS operation(s) the fake does not implement: "
-            "ListGrants. Each call raised NotImplementedByFake; if this test passed anyway, the code "
+            "DescribeCustomKeyStores. Each call raised NotImplementedByFake; if this test passed anyway, the code "
             "swallowed that error."
         ]
     )

@@ -61,6 +61,7 @@ DOCUMENTED_GAPS = frozenset(
 GAP_MEMBERS = frozenset({"Recipient", "CustomKeyStoreId"})
 # Optional in the model only for DryRun's sake; plausible requests always send them.
 PLAUSIBLY_REQUIRED = frozenset({"CiphertextBlob"})
+GRANTEE = f"arn:aws:iam::{ACCOUNT}:role/fuzz"
 NO_RETRIES = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
 MAX_TEXT = 40  # generated free text stays short; the limits themselves are drawn separately
 NON_ASCII = "é\u00ff\u0100\u2603\U0001f511\u200b\x00\x7f"
@@ -81,6 +82,8 @@ class World:
     material_ids: list[str] = field(default_factory=list)
     signatures: list[bytes] = field(default_factory=list)
     policies: list[str] = field(default_factory=list)
+    grant_tokens: list[str] = field(default_factory=list)
+    grant_ids: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:  # hypothesis prints the strategy's arguments on failure
         return f"<World of {len(self.key_refs)} key references>"
@@ -155,6 +158,12 @@ def build_world(kms: Any) -> World:
     signature = kms.sign(KeyId=ecc["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
     mac = kms.generate_mac(KeyId=hmac["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
     world.signatures = _forged_blobs(signature) + _forged_blobs(mac)
+    grant = kms.create_grant(KeyId=sym["KeyId"], GranteePrincipal=GRANTEE, RetiringPrincipal=GRANTEE,
+                             Operations=["Encrypt", "Decrypt"], Name="fuzz")
+    world.grant_tokens = [grant["GrantToken"], grant["GrantToken"][:-1], grant["GrantToken"][::-1], "AQpA", "é"]
+    world.grant_ids = [grant["GrantId"], "0" * 64, grant["GrantId"][:-1], grant["GrantId"].upper(), "é"]
+    kms.create_grant(KeyId=sym["KeyId"], GranteePrincipal=GRANTEE, Operations=["Encrypt"])
+    world.markers += _forged_markers(kms.list_grants(KeyId=sym["KeyId"], Limit=1)["NextMarker"])
     policy = kms.get_key_policy(KeyId=sym["KeyId"], PolicyName="default")["Policy"]
     world.policies = [policy, "{}", "not json", '{"Version": "2012-10-17", "Statement": []}', policy[:-1],
                       "é" * 10, "a" * 131073]
@@ -236,6 +245,9 @@ def _pools(world: World) -> dict[str, list[Any]]:
         "ReplicaRegion": [OTHER_REGION, "eu-west-1", REGION, "xx-nowhere-1", ""],
         "PrimaryRegion": [OTHER_REGION, "eu-west-1", REGION, "xx-nowhere-1", ""],
         "TagKey": ["k0", "k1", "aws:reserved", "é", "a" * 128, "a" * 129],
+        "GrantToken": world.grant_tokens, "GrantId": world.grant_ids,
+        "GranteePrincipal": [GRANTEE, "s3.amazonaws.com", "*", ""],
+        "RetiringPrincipal": [GRANTEE, "s3.amazonaws.com", "*", ""],
     }
 
 

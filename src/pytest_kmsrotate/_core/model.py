@@ -147,3 +147,21 @@ class Alias:
     target_key_id: str
     creation_date: datetime
     last_updated_date: datetime
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One grant on one key (CreateGrant); stored, listed and retired, not yet evaluated."""
+
+    grant_id: str
+    key_arn: str
+    account: str
+    region: str
+    operations: tuple[str, ...]
+    creation_date: datetime
+    grantee: str | None = None
+    grantee_service: str | None = None
+    name: str | None = None
+    retiring: str | None = None
+    retiring_service: str | None = None
+    constraints: Any = None  # GrantConstraints as sent, or None

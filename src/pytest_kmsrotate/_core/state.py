@@ -11,7 +11,7 @@ from .clock import Clock
 from .config import Config
 from .event_records import Rotated
 from .ids import IdFactory
-from .model import Alias, ImportBook, Key
+from .model import Alias, Grant, ImportBook, Key
 from .schedule import Schedule
 
 
@@ -41,6 +41,8 @@ class State:
         self.schedule = Schedule()  # timed work: automatic and delayed rotations, deletions
         self.imports = ImportBook()
         self.rotations: list[Rotated] = []  # every completed rotation, in order, for the event log
+        self.grants: dict[str, Grant] = {}  # by grant ID, in creation order
+        self.grant_tokens: dict[str, str] = {}  # every grant token handed out -> its grant ID
 
     def add_key(self, key: Key) -> None:
         self.keys[key.arn] = key
