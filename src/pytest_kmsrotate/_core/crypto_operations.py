@@ -89,10 +89,8 @@ def _require_symmetric(key: Key, operation: str) -> None:
 
 def _dry_run(params: Mapping[str, Any]) -> None:
     if params.get("DryRun"):
-        # inferred status 412 and text: moto and LocalStack send these; not recorded from AWS.
-        raise KMSError(
-            "DryRunOperationException", "The request would have succeeded, but the DryRun option is set.", 412
-        )
+        # OBS: AWS's recorded responses carry this text with HTTP 400 (issue 15, deviation 9).
+        raise KMSError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 
 
 def _no_recipient(operation: str, params: Mapping[str, Any]) -> None:
