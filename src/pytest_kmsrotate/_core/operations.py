@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import aliases, crypto_operations, data_key_pairs, grants, imports, keys, multiregion, policies, rotation, tags
+from . import (
+    aliases,
+    crypto_operations,
+    data_key_pairs,
+    grants,
+    imports,
+    keys,
+    multiregion,
+    policies,
+    rotation,
+    tags,
+    usage,
+)
 from .state import Request, State
 
 OPERATIONS: dict[str, Callable[[State, Request], dict[str, Any]]] = {
@@ -19,4 +31,5 @@ OPERATIONS: dict[str, Callable[[State, Request], dict[str, Any]]] = {
     **imports.OPERATIONS,
     **grants.OPERATIONS,
     **data_key_pairs.OPERATIONS,
+    **usage.OPERATIONS,
 }

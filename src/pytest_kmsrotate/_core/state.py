@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +43,9 @@ class State:
         self.rotations: list[Rotated] = []  # every completed rotation, in order, for the event log
         self.grants: dict[str, Grant] = {}  # by grant ID, in creation order
         self.grant_tokens: dict[str, str] = {}  # every grant token handed out -> its grant ID
+        self.last_usage: dict[str, Any] = {}  # key ARN -> usage.LastUse, for GetKeyLastUsage
+        # The engine's lookup of a logged call's CloudTrail (eventID, requestID), for GetKeyLastUsage.
+        self.event_ids: Callable[[object], tuple[str, str] | None] | None = None
 
     def add_key(self, key: Key) -> None:
         self.keys[key.arn] = key
