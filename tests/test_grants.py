@@ -195,6 +195,8 @@ def test_retire_and_revoke_dry_run_keep_the_grant(kms: Any, symmetric_key: dict[
         ("RSA_2048", "ENCRYPT_DECRYPT", ["Encrypt", "GetPublicKey"], ["GenerateDataKey"]),
         ("ECC_NIST_P256", "SIGN_VERIFY", ["Sign", "Verify", "DescribeKey"], ["Decrypt"]),
         ("HMAC_256", "GENERATE_VERIFY_MAC", ["GenerateMac", "VerifyMac"], ["Encrypt", "Sign"]),
+        ("ECC_NIST_P256", "KEY_AGREEMENT", ["DeriveSharedSecret", "GetPublicKey"], ["Sign"]),
+        ("ML_KEM_768", "ENCAPSULATE_DECAPSULATE", ["Encapsulate", "Decapsulate", "GetPublicKey"], ["Encrypt"]),
     ],
 )
 def test_grant_operations_must_suit_the_key(kms: Any, key_spec: str, key_usage: str, good: list[str],

@@ -56,7 +56,8 @@ DOCUMENTED_GAPS = frozenset(
     | {f"{op} with {alg}" for op in ("Sign", "Verify") for alg in ("SM2DSA",)}
     # cryptography 50 has ML-DSA and ML-KEM-768/1024 but no ML-KEM-512.
     | {f"GetPublicKey for {spec}" for spec in ("SM2", "ML_KEM_512")}
-    | {"GenerateDataKeyPair with Recipient"}
+    | {"GenerateDataKeyPair with Recipient", "DeriveSharedSecret with Recipient", "DeriveSharedSecret for SM2"}
+    | {f"{op} for ML_KEM_512" for op in ("Encapsulate", "Decapsulate")}
     | {f"{op} for {spec}" for op in ("GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext")
        for spec in ("SM2", "ML_KEM_512")}
 )
@@ -87,6 +88,8 @@ class World:
     policies: list[str] = field(default_factory=list)
     grant_tokens: list[str] = field(default_factory=list)
     grant_ids: list[str] = field(default_factory=list)
+    public_keys: list[bytes] = field(default_factory=list)
+    encapsulated: list[bytes] = field(default_factory=list)
 
     def __repr__(self) -> str:  # hypothesis prints the strategy's arguments on failure
         return f"<World of {len(self.key_refs)} key references>"
@@ -124,8 +127,14 @@ def build_world(kms: Any) -> World:
     replica = kms.replicate_key(KeyId=primary["KeyId"], ReplicaRegion=OTHER_REGION)["ReplicaKeyMetadata"]
     doomed = kms.create_key()["KeyMetadata"]
     kms.schedule_key_deletion(KeyId=doomed["KeyId"], PendingWindowInDays=7)
+    agreeing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
+    kem = kms.create_key(KeySpec="ML_KEM_768", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyMetadata"]
+    world.public_keys = _forged_blobs(kms.get_public_key(KeyId=agreeing["KeyId"])["PublicKey"]) + _forged_blobs(
+        kms.get_public_key(KeyId=ecc["KeyId"])["PublicKey"])
+    world.encapsulated = _forged_blobs(
+        kms.encapsulate(KeyId=kem["KeyId"], EncapsulationAlgorithm="ML_KEM")["SharedSecretCiphertextBlob"])
 
-    for meta in (sym, disabled, hmac, ecc, rsa, external, primary, doomed):
+    for meta in (sym, disabled, hmac, ecc, rsa, external, primary, doomed, agreeing, kem):
         world.key_refs += [meta["KeyId"], meta["Arn"]]
     world.key_refs += [
         replica["Arn"], "alias/fuzz", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/fuzz", "alias/aws/s3",
@@ -249,6 +258,7 @@ def _pools(world: World) -> dict[str, list[Any]]:
         "PrimaryRegion": [OTHER_REGION, "eu-west-1", REGION, "xx-nowhere-1", ""],
         "TagKey": ["k0", "k1", "aws:reserved", "é", "a" * 128, "a" * 129],
         "GrantToken": world.grant_tokens, "GrantId": world.grant_ids,
+        "PublicKey": world.public_keys, "SharedSecretCiphertextBlob": world.encapsulated,
         "GranteePrincipal": [GRANTEE, "s3.amazonaws.com", "*", ""],
         "RetiringPrincipal": [GRANTEE, "s3.amazonaws.com", "*", ""],
     }

@@ -37,7 +37,7 @@ _BY_USAGE: Mapping[str, frozenset[str]] = {
     "SIGN_VERIFY": frozenset({"Sign", "Verify", "GetPublicKey"}),
     "GENERATE_VERIFY_MAC": frozenset({"GenerateMac", "VerifyMac"}),
     "KEY_AGREEMENT": frozenset({"DeriveSharedSecret", "GetPublicKey"}),
-    "KEY_ENCAPSULATION": frozenset({"Encapsulate", "Decapsulate", "GetPublicKey"}),
+    "ENCAPSULATE_DECAPSULATE": frozenset({"Encapsulate", "Decapsulate", "GetPublicKey"}),
 }
 # Encryption-context constraints apply only to operations that take an encryption context.
 _TAKES_CONTEXT = _BY_USAGE["SYMMETRIC"]

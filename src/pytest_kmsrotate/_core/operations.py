@@ -9,8 +9,10 @@ from . import (
     aliases,
     crypto_operations,
     data_key_pairs,
+    encapsulation,
     grants,
     imports,
+    key_agreement,
     keys,
     multiregion,
     policies,
@@ -32,4 +34,6 @@ OPERATIONS: dict[str, Callable[[State, Request], dict[str, Any]]] = {
     **grants.OPERATIONS,
     **data_key_pairs.OPERATIONS,
     **usage.OPERATIONS,
+    **key_agreement.OPERATIONS,
+    **encapsulation.OPERATIONS,
 }
