@@ -97,7 +97,8 @@ def test_encapsulate_and_decapsulate(kms: Any, spec: str, shape_checked: Check) 
     key = kms.create_key(KeySpec=spec, KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyMetadata"]
     sealed = shape_checked("Encapsulate", kms.encapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM"))
     opened = shape_checked("Decapsulate", kms.decapsulate(
-        KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM", SharedSecretCiphertextBlob=sealed["SharedSecretCiphertextBlob"]))
+        KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM",
+        SharedSecretCiphertextBlob=sealed["SharedSecretCiphertextBlob"]))
     assert opened["SharedSecret"] == sealed["SharedSecret"] and len(opened["SharedSecret"]) == 32
     assert opened["KeyId"] == sealed["KeyId"] == key["Arn"]
     # Outside the fake: a secret encapsulated to GetPublicKey's key decapsulates inside it.
@@ -115,7 +116,8 @@ def test_decapsulate_refusals(kms: Any) -> None:
     sealed = kms.encapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM")
     flipped = bytearray(sealed["SharedSecretCiphertextBlob"])
     flipped[0] ^= 1
-    other = kms.decapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM", SharedSecretCiphertextBlob=bytes(flipped))
+    other = kms.decapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM",
+                            SharedSecretCiphertextBlob=bytes(flipped))
     assert other["SharedSecret"] != sealed["SharedSecret"]  # implicit rejection, as FIPS 203 specifies
     for call in (lambda: kms.encapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM", DryRun=True),
                  lambda: kms.decapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM", DryRun=True,
@@ -127,7 +129,8 @@ def test_decapsulate_refusals(kms: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
         kms.encapsulate(KeyId=symmetric["KeyId"], EncapsulationAlgorithm="ML_KEM")
     assert error_of(excinfo) == (
-        "InvalidKeyUsageException", f"{symmetric['Arn']} key usage is ENCRYPT_DECRYPT which is not valid for Encapsulate.")
+        "InvalidKeyUsageException",
+        f"{symmetric['Arn']} key usage is ENCRYPT_DECRYPT which is not valid for Encapsulate.")
 
 
 @pytest.mark.skipif("ML_KEM_512" in ML_KEM, reason="this cryptography has ML-KEM-512")
