@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import boto3
 import botocore.session
 import pytest
 
@@ -48,21 +47,11 @@ def test_the_fake_answers_nothing_the_model_lacks() -> None:
     assert Engine().operations <= MODEL_OPERATIONS
 
 
-@pytest.mark.parametrize("operation", sorted(known_gaps()))
-def test_a_known_gap_raises_not_implemented_by_fake(operation: str) -> None:
-    with KmsRotation() as fake, pytest.raises(NotImplementedByFake) as excinfo:
-        fake.engine.execute(operation, {})
-    assert excinfo.value.operation == operation
-
-
-def test_a_gap_reached_through_boto3_is_not_a_client_error() -> None:
-    gaps = sorted(known_gaps())
-    if not gaps:
-        pytest.skip("no known gaps left")
-    client = boto3.client("kms", region_name="us-east-1")
-    method = {api: py for py, api in client.meta.method_to_api_mapping.items()}[gaps[0]]
-    model = botocore.session.get_session().get_service_model("kms").operation_model(gaps[0])
-    params = {name: "x" for name in model.input_shape.required_members} if model.input_shape else {}
-    with KmsRotation() as fake, pytest.raises(NotImplementedByFake):
-        getattr(client, method)(**params)
-    assert fake.unimplemented_calls == [gaps[0]]
+def test_a_known_gap_raises_not_implemented_by_fake() -> None:
+    # Every listed gap (none today), and an operation of the model the engine lacks, as a future one.
+    for operation in [*known_gaps(), "CreateGrant"]:
+        with KmsRotation() as fake:
+            fake.engine._operations.pop(operation, None)
+            with pytest.raises(NotImplementedByFake) as excinfo:
+                fake.engine.execute(operation, {})
+        assert excinfo.value.operation == operation

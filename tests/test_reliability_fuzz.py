@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 
 from pytest_kmsrotate import KmsRotation, NotImplementedByFake
 from pytest_kmsrotate._core.engine import Engine
+from tests._key_stores import cloudhsm_params, connected_store
 from tests.conftest import assert_matches_output_shape, error_of
 from tests.test_import_material import wrap
 
@@ -52,7 +53,7 @@ DOCUMENTED_EXTRA_CODES = {
 # answer wrongly. Each entry is what NotImplementedByFake.operation says for the gap.
 DOCUMENTED_GAPS = frozenset(
     {f"{op} with Recipient" for op in ("Decrypt", "GenerateDataKey", "GenerateRandom")}
-    | {"SM2PKE encryption", "GenerateRandom with CustomKeyStoreId"}
+    | {"SM2PKE encryption"}
     | {f"{op} with {alg}" for op in ("Sign", "Verify") for alg in ("SM2DSA",)}
     # cryptography 50 has ML-DSA and ML-KEM-768/1024 but no ML-KEM-512.
     | {f"GetPublicKey for {spec}" for spec in ("SM2", "ML_KEM_512")}
@@ -62,7 +63,7 @@ DOCUMENTED_GAPS = frozenset(
        for spec in ("SM2", "ML_KEM_512")}
 )
 # Members that lead to a documented gap; plausible requests leave them out to reach the real logic.
-GAP_MEMBERS = frozenset({"Recipient", "CustomKeyStoreId"})
+GAP_MEMBERS = frozenset({"Recipient"})
 # Optional in the model only for DryRun's sake; plausible requests always send them.
 PLAUSIBLY_REQUIRED = frozenset({"CiphertextBlob"})
 GRANTEE = f"arn:aws:iam::{ACCOUNT}:role/fuzz"
@@ -89,6 +90,7 @@ class World:
     grant_tokens: list[str] = field(default_factory=list)
     grant_ids: list[str] = field(default_factory=list)
     public_keys: list[bytes] = field(default_factory=list)
+    stores: list[str] = field(default_factory=list)
     encapsulated: list[bytes] = field(default_factory=list)
 
     def __repr__(self) -> str:  # hypothesis prints the strategy's arguments on failure
@@ -127,6 +129,12 @@ def build_world(kms: Any) -> World:
     replica = kms.replicate_key(KeyId=primary["KeyId"], ReplicaRegion=OTHER_REGION)["ReplicaKeyMetadata"]
     doomed = kms.create_key()["KeyMetadata"]
     kms.schedule_key_deletion(KeyId=doomed["KeyId"], PendingWindowInDays=7)
+    hsm = connected_store(kms)
+    xks = connected_store(kms, "EXTERNAL_KEY_STORE")
+    idle = kms.create_custom_key_store(**cloudhsm_params(name="idle", cluster="cluster-765432abcdefg"))
+    world.stores = [hsm, xks, idle["CustomKeyStoreId"], "cks-234567abcdef23456", "cks-1", "é"]
+    kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=hsm)
+    world.markers += _forged_markers(kms.describe_custom_key_stores(Limit=1)["NextMarker"])
     agreeing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
     kem = kms.create_key(KeySpec="ML_KEM_768", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyMetadata"]
     world.public_keys = _forged_blobs(kms.get_public_key(KeyId=agreeing["KeyId"])["PublicKey"]) + _forged_blobs(
@@ -258,6 +266,7 @@ def _pools(world: World) -> dict[str, list[Any]]:
         "PrimaryRegion": [OTHER_REGION, "eu-west-1", REGION, "xx-nowhere-1", ""],
         "TagKey": ["k0", "k1", "aws:reserved", "é", "a" * 128, "a" * 129],
         "GrantToken": world.grant_tokens, "GrantId": world.grant_ids,
+        "CustomKeyStoreId": world.stores, "CustomKeyStoreName": ["hsm-store", "xks-store", "idle", "new", ""],
         "PublicKey": world.public_keys, "SharedSecretCiphertextBlob": world.encapsulated,
         "GranteePrincipal": [GRANTEE, "s3.amazonaws.com", "*", ""],
         "RetiringPrincipal": [GRANTEE, "s3.amazonaws.com", "*", ""],

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import errors, primitives
 from .errors import KMSError, NotImplementedByFake
+from .key_stores import check_random_source
 from .keyspecs import KEY_SPECS, algorithms_metadata
 from .model import (
     CREATING,
@@ -316,7 +317,7 @@ def generate_random(state: State, request: Request) -> dict[str, Any]:
     p = request.params
     _no_recipient("GenerateRandom", p)
     if p.get("CustomKeyStoreId") is not None:
-        raise NotImplementedByFake("GenerateRandom with CustomKeyStoreId")
+        check_random_source(state, request, p["CustomKeyStoreId"])
     count = p.get("NumberOfBytes")
     if count is None:
         # inferred: Coral's null-member text; LocalStack's validated test omits this case.

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
 from .checks import require_not_pending_deletion
+from .key_stores import store_for_new_key
 from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key, check_key_spec_region
 from .materials import new_material
 from .model import (
@@ -87,7 +87,7 @@ def key_metadata(key: Key) -> dict[str, Any]:
     if key.custom_key_store_id is not None:
         meta["CustomKeyStoreId"] = key.custom_key_store_id
         if key.origin == "AWS_CLOUDHSM":
-            meta["CloudHsmClusterId"] = cloudhsm_cluster_id(key.custom_key_store_id)
+            meta["CloudHsmClusterId"] = key.cloudhsm_cluster_id or cloudhsm_cluster_id(key.custom_key_store_id)
     if key.xks_key_id is not None:
         meta["XksKeyConfiguration"] = {"Id": key.xks_key_id}
     if key.origin == "EXTERNAL":
@@ -117,11 +117,6 @@ def multi_region_configuration(key: Key) -> dict[str, Any]:
         "PrimaryKey": {"Arn": primary, "Region": _region_of(primary)},
         "ReplicaKeys": [{"Arn": arn, "Region": _region_of(arn)} for arn in key.lineage.replica_arns],
     }
-
-
-# Custom key stores are not modelled: any well-formed store ID is taken as an existing,
-# connected store of the right type (AWS's IDs look like `cks-1234567890abcdef0`).
-_CUSTOM_KEY_STORE_ID = re.compile(r"cks-[0-9a-f]{17}")
 
 
 def cloudhsm_cluster_id(custom_key_store_id: str) -> str:
@@ -179,10 +174,6 @@ def _refuse(refusal: CreateKeyRefusal) -> errors.KMSError:
 
 
 def _check_key_store(p: Mapping[str, Any], origin: str) -> None:
-    store = p.get("CustomKeyStoreId")
-    if store is not None and not _CUSTOM_KEY_STORE_ID.fullmatch(store):
-        # inferred: the model's error for an unknown store; AWS's message text is not recorded.
-        raise errors.KMSError("CustomKeyStoreNotFoundException")
     xks_key_id = p.get("XksKeyId")
     if origin == "EXTERNAL_KEY_STORE" and xks_key_id is None:
         raise errors.validation("XksKeyId is required for Origin EXTERNAL_KEY_STORE.")  # inferred
@@ -207,6 +198,10 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
     if region_refusal is not None:
         raise _refuse(region_refusal)
     _check_key_store(p, decision.origin)
+    store = None
+    if p.get("CustomKeyStoreId") is not None:
+        # The store must exist, be connected and be of the key's origin (key_stores.py).
+        store = store_for_new_key(state, request, p["CustomKeyStoreId"], decision.origin, p.get("XksKeyId"))
     tags = checked_tags(p.get("Tags", []))
     key = new_key(
         state,
@@ -221,6 +216,8 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
         policy=p.get("Policy"),
         xks_key_id=p.get("XksKeyId"),
     )
+    if store is not None:
+        key.cloudhsm_cluster_id = store.cluster_id
     return {"KeyMetadata": key_metadata(key)}
 
 

@@ -99,6 +99,7 @@ class Key:
     multi_region: bool = False
     custom_key_store_id: str | None = None
     xks_key_id: str | None = None  # EXTERNAL_KEY_STORE keys: the key's ID in the external key manager
+    cloudhsm_cluster_id: str | None = None  # AWS_CLOUDHSM keys: their store's cluster
     deletion_date: datetime | None = None
     pending_window_days: int | None = None
     tags: dict[str, str] = field(default_factory=dict)

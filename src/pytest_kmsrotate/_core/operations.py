@@ -13,6 +13,7 @@ from . import (
     grants,
     imports,
     key_agreement,
+    key_stores,
     keys,
     multiregion,
     policies,
@@ -36,4 +37,5 @@ OPERATIONS: dict[str, Callable[[State, Request], dict[str, Any]]] = {
     **usage.OPERATIONS,
     **key_agreement.OPERATIONS,
     **encapsulation.OPERATIONS,
+    **key_stores.OPERATIONS,
 }

@@ -43,6 +43,7 @@ class State:
         self.rotations: list[Rotated] = []  # every completed rotation, in order, for the event log
         self.grants: dict[str, Grant] = {}  # by grant ID, in creation order
         self.grant_tokens: dict[str, str] = {}  # every grant token handed out -> its grant ID
+        self.custom_key_stores: dict[str, Any] = {}  # by store ID: key_stores.KeyStore
         self.last_usage: dict[str, Any] = {}  # key ARN -> usage.LastUse, for GetKeyLastUsage
         # The engine's lookup of a logged call's CloudTrail (eventID, requestID), for GetKeyLastUsage.
         self.event_ids: Callable[[object], tuple[str, str] | None] | None = None
