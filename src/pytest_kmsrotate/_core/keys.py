@@ -23,6 +23,7 @@ from .model import (
     Lineage,
 )
 from .paging import page
+from .policies import check_policy_document
 from .resolve import key_by_id_or_arn, resolve_key
 from .rotation import resume_rotation
 from .schedule import KEY_DELETION
@@ -202,6 +203,8 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
     if p.get("CustomKeyStoreId") is not None:
         # The store must exist, be connected and be of the key's origin (key_stores.py).
         store = store_for_new_key(state, request, p["CustomKeyStoreId"], decision.origin, p.get("XksKeyId"))
+    if p.get("Policy") is not None:
+        check_policy_document(p["Policy"])  # issue 15 deviation 5: as PutKeyPolicy refuses it
     tags = checked_tags(p.get("Tags", []))
     key = new_key(
         state,
