@@ -512,7 +512,7 @@ def test_sixteen_threads_lose_no_keys_or_aliases(kms: Any) -> None:
         thread.join()
     assert failures == []
     keys = list(kms.get_paginator("list_keys").paginate().search("Keys[].KeyId"))
-    aliases = list(kms.get_paginator("list_aliases").paginate().search("Aliases[]"))
+    aliases = [a for a in kms.get_paginator("list_aliases").paginate().search("Aliases[]") if "TargetKeyId" in a]
     assert len(keys) == len(set(keys)) == 16 * per_thread
     assert len(aliases) == 16 * per_thread
     assert {a["TargetKeyId"] for a in aliases} == set(keys)
