@@ -53,3 +53,18 @@ def test_generate_random_without_number_of_bytes(kms: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
         kms.generate_random()
     assert error_of(excinfo) == ("ValidationException", "NumberOfBytes is required.")
+
+
+def test_enum_sets_are_printed_in_awss_recorded_order(kms: Any) -> None:
+    """Issue 15, deviation 8: AWS's recorded order, not the model's."""
+    key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    with pytest.raises(ClientError) as excinfo:
+        kms.generate_mac(KeyId=key, Message=b"m", MacAlgorithm="HMAC_SHA_999")
+    assert error_of(excinfo) == ("ValidationException", (
+        "1 validation error detected: Value 'HMAC_SHA_999' at 'macAlgorithm' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512]"))
+    with pytest.raises(ClientError) as excinfo:
+        kms.create_key(KeyUsage="RANDOM")
+    assert error_of(excinfo)[1].endswith(
+        "Member must satisfy enum value set: "
+        "[ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC, KEY_AGREEMENT, ENCAPSULATE_DECAPSULATE]")

@@ -17,7 +17,6 @@ from .paging import page
 from .resolve import alias_arn, key_by_id_or_arn, resolve_key
 from .state import Request, State
 
-
 # Developer guide (alias names): after `alias/`, only alphanumerics, `/`, `_` and `-`; the model's
 # pattern also allows `:` (issue 15, deviation 6).
 _NAME = re.compile(r"[a-zA-Z0-9/_-]+")
