@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import errors
+from .crypto_operations import _dry_run
 from .errors import KMSError
 from .model import CREATING, PENDING_DELETION, PENDING_REPLICA_DELETION, Grant, Key
 from .paging import page
@@ -46,12 +47,6 @@ _TAKES_CONTEXT = _BY_USAGE["SYMMETRIC"]
 def _allowed_operations(key: Key) -> frozenset[str]:
     usage = "SYMMETRIC" if key.key_spec == "SYMMETRIC_DEFAULT" else key.key_usage
     return _ALWAYS | _BY_USAGE.get(usage, frozenset())
-
-
-def _dry_run(params: Mapping[str, Any]) -> None:
-    if params.get("DryRun"):
-        # Text and status recorded from AWS (issue 15, deviation 9).
-        raise KMSError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 
 
 def _check_grantable(key: Key, request: Request) -> None:
