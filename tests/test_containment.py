@@ -195,5 +195,5 @@ def test_pytest_runs_started_by_the_suite_are_watched_too(pytester: pytest.Pytes
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["containment: 1 attempt(s) to reach beyond loopback:",
                                  "  socket.getaddrinfo to 'kms.us-east-1.amazonaws.com'"])
-    result.stdout.fnmatch_lines(["*ContainmentViolation: pytest-kmsrotate's test suite allows no traffic beyond loopback*"])
+    result.stdout.fnmatch_lines(["*ContainmentViolation: pytest-kmsrotate's test suite allows no traffic beyond*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
