@@ -4,9 +4,10 @@ Under a frozen clock a polling loop (`while not done: time.sleep(5)`) would wait
 botocore's retry back-off would wait for real. While a fake is active, `time.sleep(n)` called from
 the thread that started the fake, or from botocore's retry loop of a KMS request in any thread,
 advances the simulated clock by `n` and returns at once. botocore's back-off for any other
-service (an STS or S3 client retrying) sleeps for real and leaves the KMS clock alone. In any other thread it moves the clock to the
-sleeper's wake time (simulated now + n, unless already past) after a real pause of at most 1 ms,
-so a worker's `while monotonic() < deadline: time.sleep(5)` ends without real waiting too.
+service (an STS or S3 client retrying) sleeps for real and leaves the KMS clock alone. In any
+other thread it moves the clock to the sleeper's wake time (simulated now + n, unless already
+past) after a real pause of at most 1 ms, so a worker's `while monotonic() < deadline: time.sleep(5)`
+ends without real waiting too.
 
 The patch replaces the `time.sleep` attribute: code that bound `from time import sleep` before
 the fake started keeps the real one. With `patch_sleep=False` every sleep, botocore's included,
