@@ -45,11 +45,22 @@ def _operation_table() -> dict[str, Handler]:
     return dict(OPERATIONS)
 
 
+def _commercial(region: str) -> str:
+    return "aws"
+
+
 class Engine:
     """Answers KMS operations. Thread-safe: every call runs under one re-entrant lock."""
 
-    def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        clock: Clock | None = None,
+        partition_of: Callable[[str], str] | None = None,
+    ) -> None:
         self.config = config or Config()
+        # Region -> AWS partition, for every ARN the fake makes or accepts; "aws" unless told.
+        self.partition_of: Callable[[str], str] = partition_of or _commercial
         self.clock = clock or Clock(self.config.start)
         self.state = State(self.config, self.clock)
         self.lock = threading.RLock()
@@ -110,7 +121,7 @@ class Engine:
             # another thread in between would answer at a time whose due work has not run yet.
             now = aws_now(self.clock)
             self._settle_to(now)
-            request = Request(operation, params, region, self.config.account_id, now)
+            request = Request(operation, params, region, self.config.account_id, now, self.partition_of(region))
             key_arn = self._key_arn(request)
             injected = self.faults.take(operation, key_arn) if self.faults else None
             try:

@@ -179,7 +179,7 @@ def _refuse_aws_managed(key: Key, request: Request) -> None:
         # The caller is the account root: the fake has no IAM identities (inferred caller ARN).
         action = f"kms:{request.operation}"
         raise errors.access_denied(
-            f"User: arn:aws:iam::{request.account}:root is not authorized to perform: {action} "
+            f"User: arn:{request.partition}:iam::{request.account}:root is not authorized to perform: {action} "
             f"on resource: {key.arn} because no resource-based policy allows the {action} action"
         )
 

@@ -24,9 +24,12 @@ class Request:
     region: str
     account: str
     now: datetime
+    # The region's AWS partition (aws, aws-cn, aws-us-gov, ...): the core knows none of them, so
+    # whoever runs the engine says (the protocol side reads botocore's endpoint data).
+    partition: str = "aws"
 
     def arn_prefix(self) -> str:
-        return f"arn:aws:kms:{self.region}:{self.account}"
+        return f"arn:{self.partition}:kms:{self.region}:{self.account}"
 
 
 class State:

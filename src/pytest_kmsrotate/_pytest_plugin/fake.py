@@ -18,9 +18,10 @@ from .._core.errors import KMSError
 from .._core.faults import Fault
 from .._core.resolve import resolve_key
 from .._core.state import Request
-from .._process.environment import EnvironmentPatch
+from .._process.outside import ThreadWatch, current_test
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
+from .._protocol.partitions import partition_of
 from .._process.time_follow import FreezePatch
 from .views import EventLog, KeyHandle
 
@@ -53,13 +54,14 @@ class KmsRotation:
         self.config = config or Config()
         # Seeded history lies before the start: the clock starts at the oldest key and runs to the start.
         seeds = parse_keys(keys, self.config)
-        self.engine = Engine(self.config, Clock(earliest(seeds, self.config.start)))
+        self.engine = Engine(self.config, Clock(earliest(seeds, self.config.start)), partition_of=partition_of)
         self._seeded = build(self.engine, seeds, self.config.start)
         self._freeze = freeze_time
         self._patch_sleep = patch_sleep
         self._patches = PatchStack()
         self._doors: list[Door] = []
         self._protocol: Protocol | None = None
+        self.started_by = "code outside any test"  # named by errors about calls after stop()
 
     @property
     def clock(self) -> Clock:
@@ -75,11 +77,17 @@ class KmsRotation:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> KmsRotation:
+        from .._adapters.botocore_containment import Containment
         from .._adapters.botocore_sync import BotocoreDoor
 
         try:
-            environment = EnvironmentPatch(self.config.region)
-            self._patches.enter(environment.apply, environment.restore)
+            # Containment (docs/containment.md): KMS clients get throwaway credentials and no
+            # config-file region; threads this fake outlives are refused after stop().
+            self.started_by = current_test() or self.started_by
+            threads = ThreadWatch(self.started_by)
+            self._patches.enter(threads.install, threads.uninstall)
+            containment = Containment(self.config.region)
+            self._patches.enter(containment.install, containment.uninstall)
             if self._freeze:
                 freezing = FreezePatch(self.clock)
                 self._patches.enter(freezing.install, freezing.uninstall)
@@ -153,7 +161,8 @@ class KmsRotation:
             return ref
         if region is None and ref.startswith("arn:") and ref.count(":") >= 5:
             region = ref.split(":")[3]
-        request = Request("DescribeKey", {}, region or self.config.region, self.config.account_id, self.clock.now())
+        region = region or self.config.region
+        request = Request("DescribeKey", {}, region, self.config.account_id, self.clock.now(), partition_of(region))
         with self.engine.lock:
             try:
                 key = resolve_key(self.engine.state, request, ref)
