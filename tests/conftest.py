@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
 from ._doors import CLIENT_FACTORIES
+from ._network_guard import _no_network_leak, pytest_sessionfinish  # noqa: F401 - the suite's network guard
 
 _KMS_MODEL = botocore.session.get_session().get_service_model("kms")
 
