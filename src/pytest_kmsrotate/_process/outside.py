@@ -35,9 +35,13 @@ class KmsCallRefused(RuntimeError):
     Not a botocore `ClientError`, so code under test that catches AWS errors cannot swallow it.
     """
 
+    __module__ = "pytest_kmsrotate"  # its public home, as tracebacks show it
+
 
 class KmsCallOutsideFake(UserWarning):
     """A KMS request went to AWS while no fake was active (`kms_rotation_outside = warn`)."""
+
+    __module__ = "pytest_kmsrotate"
 
 
 _mode = "allow"
