@@ -127,7 +127,7 @@ def run_contained(machine: Machine, make_client: Any) -> tuple[list[str], str, K
     before = dict(os.environ)
     with watch(machine.home) as seen, KmsRotation() as fake:
         client = make_client()
-        arn = use_kms(client, fake)
+        use_kms(client, fake)
         region = client.meta.region_name
     assert dict(os.environ) == before
     return seen, region, fake

@@ -121,7 +121,9 @@ def test_a_thread_that_outlives_its_fake_is_refused_naming_the_test() -> None:
     with KmsRotation() as fake:
         thread = threading.Thread(target=late_caller, name="late-caller")
         thread.start()
-    assert fake.started_by == "tests/test_outside_guard.py::test_a_thread_that_outlives_its_fake_is_refused_naming_the_test"
+    assert fake.started_by == (
+        "tests/test_outside_guard.py::test_a_thread_that_outlives_its_fake_is_refused_naming_the_test"
+    )
     go.set()
     assert done.wait(10)
     thread.join(10)

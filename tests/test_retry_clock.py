@@ -17,7 +17,7 @@ from pytest_kmsrotate import KmsRotation
 
 
 class _Always500(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         body = b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
         self.send_response(500)
         self.send_header("Content-Type", "application/xml")

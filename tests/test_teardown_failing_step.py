@@ -45,7 +45,7 @@ def test_a_failing_freezegun_stop_still_restores_everything(monkeypatch: pytest.
     _broken_freezegun_stop(monkeypatch)
     fake = KmsRotation().start()
     assert _process() != before
-    with pytest.raises(RuntimeError, match="^freezegun stop failed$"):
+    with pytest.raises(RuntimeError, match=r"^freezegun stop failed$"):
         fake.stop()
     assert _process() == before
     monkeypatch.undo()
@@ -68,7 +68,7 @@ def test_the_first_failure_is_reported_after_every_step_ran(monkeypatch: pytest.
 
     monkeypatch.setattr(SleepPatch, "uninstall", uninstall)
     fake = KmsRotation().start()
-    with pytest.raises(ValueError, match="^sleep restore failed$"):  # undone first, so reported
+    with pytest.raises(ValueError, match=r"^sleep restore failed$"):  # undone first, so reported
         fake.stop()
     assert _process() == before
     assert not fake.running

@@ -98,7 +98,7 @@ class Containment:
         with _lock:
             if not _active:
                 _original_create_client = botocore.session.Session.create_client
-                botocore.session.Session.create_client = _create_client  # type: ignore[method-assign]
+                botocore.session.Session.create_client = _create_client
             _active.append(self)
 
     def uninstall(self) -> None:
@@ -107,5 +107,5 @@ class Containment:
             if self in _active:
                 _active.remove(self)
             if not _active and _original_create_client is not None:
-                botocore.session.Session.create_client = _original_create_client  # type: ignore[method-assign]
+                botocore.session.Session.create_client = _original_create_client
                 _original_create_client = None

@@ -91,9 +91,9 @@ def _refresh_locked() -> None:
     wanted = bool(_open) or outside.watching()
     if wanted and _original_emit is None:
         _original_emit = HierarchicalEmitter._emit
-        HierarchicalEmitter._emit = _emit  # type: ignore[method-assign]
+        HierarchicalEmitter._emit = _emit
     elif not wanted and _original_emit is not None:
-        HierarchicalEmitter._emit = _original_emit  # type: ignore[method-assign]
+        HierarchicalEmitter._emit = _original_emit
         _original_emit = None
 
 

@@ -21,8 +21,8 @@ from .._core.state import Request
 from .._process.outside import ThreadWatch, current_test
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
-from .._protocol.partitions import partition_of
 from .._process.time_follow import FreezePatch
+from .._protocol.partitions import partition_of
 from .views import EventLog, KeyHandle
 
 if TYPE_CHECKING:
