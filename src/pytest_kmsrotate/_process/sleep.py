@@ -6,7 +6,8 @@ the thread that started the fake, or from botocore's retry loop of a KMS request
 advances the simulated clock and returns at once. The retry loop of any other service (an STS
 or S3 client backing off) sleeps for real and leaves the KMS clock alone: the sleep's caller
 must be botocore's `Endpoint._needs_retry` and its `operation_model` a KMS operation. Other
-threads sleep for real: their sleeps overlap in time, and summing them into one shared clock would make time run faster the more threads wait.
+threads sleep for real: their sleeps overlap in time, and summing them into one shared clock
+would make time run faster the more threads wait.
 
 So, in a thread the test started itself: `time.sleep` really sleeps and the simulated clock
 stays where it is (move it with `kms_rotation.clock`), while a boto3 call that botocore retries
