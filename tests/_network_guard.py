@@ -35,9 +35,7 @@ def _propagate_to_subprocesses() -> Path:
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if str(_HOOK_DIR) not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([str(_HOOK_DIR), *paths])
-    existing = os.environ.get(hook.LOG_VARIABLE)
-    if existing:
-        return Path(existing)
+    # One log per test process (each xdist worker too): a leak is blamed on this process's test.
     handle, name = tempfile.mkstemp(prefix="kmsrotate-network-leaks-", suffix=".log")
     os.close(handle)
     os.environ[hook.LOG_VARIABLE] = name
@@ -65,6 +63,7 @@ def _no_network_leak() -> Iterator[None]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    LOG.unlink(missing_ok=True)
     if hook.LEAKS:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print(f"\ntests/_network_guard.py: non-loopback network access: {'; '.join(hook.LEAKS)}", file=sys.stderr)

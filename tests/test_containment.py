@@ -261,7 +261,8 @@ class TestTheSuitesNetworkGuard:
         assert socket.getaddrinfo("127.0.0.1", 80)
         assert socket.getaddrinfo("localhost", 80)
 
-    def test_a_pytester_subprocess_is_guarded_too(self, pytester: pytest.Pytester) -> None:
+    def test_a_pytester_subprocess_is_guarded_too(self, pytester: pytest.Pytester,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
         pytester.makepyfile(
             """
             import socket
@@ -273,10 +274,10 @@ class TestTheSuitesNetworkGuard:
                     print("refused:", type(error).__name__)
             """
         )
-        log = Path(os.environ["KMSROTATE_NETWORK_LEAK_LOG"])
-        before = log.read_text().splitlines()
+        log = pytester.path / "leaks.log"  # its own log: this leak is the point, not a failure
+        monkeypatch.setenv("KMSROTATE_NETWORK_LEAK_LOG", str(log))
         result = pytester.runpytest_subprocess("-s", "-p", "no:randomly")
         result.stdout.fnmatch_lines(["*refused: NetworkLeak*"])
-        new = log.read_text().splitlines()[len(before):]
-        assert [line.split(" ", 1)[1] for line in new] == ["socket.getaddrinfo to '192.0.2.1'"]
-        log.write_text("\n".join(before) + ("\n" if before else ""))  # this leak was the point
+        assert [line.split(" ", 1)[1] for line in log.read_text().splitlines()] == [
+            "socket.getaddrinfo to '192.0.2.1'"
+        ]
