@@ -135,7 +135,7 @@ def test_a_thread_that_outlives_its_fake_is_refused_naming_the_test() -> None:
     )
 
 
-def test_an_outliving_thread_is_refused_by_the_next_fake_too_and_others_are_not() -> None:
+def test_while_another_fake_runs_it_answers_the_outliving_thread_like_any_other() -> None:
     go, done = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
@@ -150,13 +150,13 @@ def test_an_outliving_thread_is_refused_by_the_next_fake_too_and_others_are_not(
     with KmsRotation():
         thread = threading.Thread(target=late_caller)
         thread.start()
-    with KmsRotation() as next_fake:
+    with KmsRotation() as next_fake:  # a worker a fixture started in one test may serve the next
         go.set()
         assert done.wait(10)
-        assert _client().list_keys()["Keys"] == []  # this thread is the next fake's own
+        assert _client().list_keys()["Keys"] == []
     thread.join(10)
-    assert [type(e) for e in errors] == [outside.KmsCallRefused]
-    assert [c.operation for c in next_fake.calls] == ["ListKeys"]
+    assert errors == []
+    assert [c.operation for c in next_fake.calls] == ["ListKeys", "ListKeys"]
 
 
 def test_the_hook_goes_once_the_outliving_threads_end() -> None:

@@ -3,9 +3,10 @@
 Every door calls `screen(operation, door_answers=...)` when a KMS request starts, before any
 credential is resolved or byte is sent; the decision is made here, once, for all doors:
 
-- a thread started while a fake ran, still calling after that fake stopped, is refused
-  (`KmsCallRefused`, naming the test that started the fake), even if another fake now runs:
-  its calls must neither reach AWS silently nor land in the next test's fake;
+- a thread started while a fake ran, still calling after that fake stopped while no fake
+  answers, is refused (`KmsCallRefused`, naming the test that started the fake) in every mode:
+  its calls must not reach AWS silently. While another fake runs, that fake answers it like any
+  thread's call (a worker pool a fixture started during one test may serve the next test);
 - otherwise, when no fake answers, the mode decides: `allow` (the default) lets the request go,
   `warn` lets it go with a `KmsCallOutsideFake` warning, `block` refuses it at once.
 
@@ -82,7 +83,8 @@ def _notify() -> None:
 
 
 def has_orphans() -> bool:
-    return any(thread.is_alive() for thread in list(_orphans))
+    with _lock:
+        return any(thread.is_alive() for thread in list(_orphans))
 
 
 def watching() -> bool:
@@ -113,6 +115,8 @@ class ThreadWatch:
 
 def screen(operation: str, *, door_answers: bool) -> None:
     """Decide on a KMS request as it starts: return to let it proceed, or raise `KmsCallRefused`."""
+    if door_answers:
+        return
     if _orphans:
         thread = threading.current_thread()
         started_by = _orphans.get(thread)
@@ -122,7 +126,7 @@ def screen(operation: str, *, door_answers: bool) -> None:
                 f"started by {started_by} stopped. The thread outlived its test, so the call was refused "
                 "rather than sent to AWS; join the thread before the test ends."
             )
-    if door_answers or _mode == "allow":
+    if _mode == "allow":
         return
     test = current_test()
     where = f"in {test}" if test else "outside any test"
