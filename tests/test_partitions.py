@@ -69,3 +69,15 @@ def test_a_replica_stays_in_its_primarys_partition() -> None:
         assert replica["ReplicaKeyMetadata"]["Arn"] == f"arn:aws-cn:kms:cn-northwest-1:111122223333:key/{key['KeyId']}"
         west = boto3.client("kms", region_name="cn-northwest-1")
         assert west.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Arn"] == replica["ReplicaKeyMetadata"]["Arn"]
+
+
+@pytest.mark.parametrize(("region", "partition"), CASES)
+def test_the_callers_arn_in_cloudtrail_and_aws_managed_policies_use_the_partition(region: str, partition: str) -> None:
+    with KmsRotation(Config(region=region)) as fake:
+        kms = boto3.client("kms", region_name=region)
+        managed = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+        policy = json.loads(kms.get_key_policy(KeyId=managed["KeyId"], PolicyName="default")["Policy"])
+        root = f"arn:{partition}:iam::111122223333:root"
+        assert [s["Principal"] for s in policy["Statement"]][-1] == {"AWS": root}
+        records = fake.events.cloudtrail
+        assert {r["userIdentity"]["arn"] for r in records if "arn" in r["userIdentity"]} == {root}

@@ -170,7 +170,7 @@ class Engine:
                 if isinstance(entry, CallRecord):
                     self._built.append(event_records.api_call(
                         n, entry.operation, entry.params, entry.region, self.config.account_id, entry.time,
-                        entry.response, entry.error, entry.key_arn))
+                        entry.response, entry.error, entry.key_arn, self.partition_of(entry.region)))
                 else:
                     self._built.append(event_records.rotate_key_service_event(n, entry))
                     self._built.append(event_records.rotation_eventbridge_event(n + 1, entry))

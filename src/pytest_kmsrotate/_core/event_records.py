@@ -98,6 +98,7 @@ def api_call(
     response: Mapping[str, Any] | None,
     error: KMSError | None,
     key_arn: str | None,
+    partition: str = "aws",
 ) -> dict[str, Any]:
     """The CloudTrail record of one KMS API call (eventType AwsApiCall)."""
     read_only = operation.startswith(_READ_ONLY_PREFIXES) or operation in _READ_ONLY_OPERATIONS
@@ -108,7 +109,7 @@ def api_call(
         response_elements = {"keyId": key_arn}
     record: dict[str, Any] = {
         "eventVersion": "1.11",
-        "userIdentity": {"type": "Root", "accountId": account, "arn": f"arn:aws:iam::{account}:root"},
+        "userIdentity": {"type": "Root", "accountId": account, "arn": f"arn:{partition}:iam::{account}:root"},
         "eventTime": _iso(when),
         "eventSource": "kms.amazonaws.com",
         "eventName": operation,
