@@ -159,6 +159,23 @@ def test_sso_profile_named_explicitly_with_an_expired_token(machine: Machine) ->
     assert region == "us-east-1"
 
 
+def test_sso_credentials_of_a_client_made_before_the_fake_are_never_fetched(machine: Machine) -> None:
+    machine.config(LEGACY_SSO_PROFILE)
+    cache = machine.aws / "sso" / "cache"
+    cache.mkdir(parents=True)
+    valid = (datetime.now(timezone.utc) + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    import hashlib
+
+    name = hashlib.sha1(b"https://corp.awsapps.com/start").hexdigest()
+    (cache / f"{name}.json").write_text(json.dumps(
+        {"accessToken": "valid", "expiresAt": valid, "region": "eu-central-1",
+         "startUrl": "https://corp.awsapps.com/start"}))
+    early = boto3.Session(profile_name="legacy", region_name="eu-west-1").client("kms")
+    with watch(machine.home) as seen, KmsRotation() as fake:
+        use_kms(early, fake)  # its deferred SSO credentials would call portal.sso.eu-central-1
+    assert seen == []
+
+
 def test_sso_profile_present_but_not_active_does_not_hide_the_region_or_credentials(machine: Machine) -> None:
     machine.config("[default]\nregion = eu-west-2\n" + SSO_PROFILE)
     seen, region, _ = run_contained(machine, lambda: boto3.Session().client("kms"))

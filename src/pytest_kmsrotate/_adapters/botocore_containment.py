@@ -78,10 +78,10 @@ _SIGNATURE = inspect.signature(botocore.session.Session.create_client)
 def _create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
     original = _original_create_client or botocore.session.Session.create_client
     innermost = _active[-1] if _active else None
-    bound = _SIGNATURE.bind(self, *args, **kwargs)
-    if innermost is None or bound.arguments.get("service_name") != "kms":
+    service = args[0] if args else kwargs.get("service_name")
+    if innermost is None or service != "kms":  # other services: untouched, not even inspected
         return original(self, *args, **kwargs)
-    arguments = dict(bound.arguments)
+    arguments = dict(_SIGNATURE.bind(self, *args, **kwargs).arguments)
     del arguments["self"]
     contain_client_arguments(self, arguments, innermost.region)
     return original(self, **arguments)
