@@ -27,7 +27,7 @@ from typing import Any
 
 from .._core.clock import Clock
 from .._core.errors import NotImplementedByFake
-from .._process.credential_containment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from .._process.throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .._protocol.respond import Protocol, Reply
 from .._protocol.service_model import operation_model
 from .._protocol.sigv4 import MAX_SKEW, Refusal, verify

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, MutableMapping
 
-from .credential_containment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from .throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_KMS"
 
