@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import botocore.session
+import freezegun
 import freezegun.api
 import pytest
 from botocore.hooks import HierarchicalEmitter
@@ -41,6 +42,10 @@ def _broken_freezegun_stop(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_failing_freezegun_stop_still_restores_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fake drives freezegun only on top of a freeze the test started first (docs/time.md).
+    users_freeze = freezegun.freeze_time("2020-01-01")
+    users_freeze.start()
+    monkeypatch.setattr(users_freeze, "stop", users_freeze.stop)  # the user's own stop stays the real one
     before = _process()
     _broken_freezegun_stop(monkeypatch)
     fake = KmsRotation().start()
@@ -55,6 +60,7 @@ def test_a_failing_freezegun_stop_still_restores_everything(monkeypatch: pytest.
         again.clock.advance(days=1)
         assert dt.datetime.now(dt.timezone.utc) == again.clock.now()
     assert _process() == before
+    users_freeze.stop()
 
 
 def test_the_first_failure_is_reported_after_every_step_ran(monkeypatch: pytest.MonkeyPatch) -> None:
