@@ -248,3 +248,28 @@ def test_the_marker_switches_enforcement_on(pytester: pytest.Pytester) -> None:
     )
     pytester.makeini("[pytest]\nkms_rotation_enforce_policies = false\n")
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_grant_authorises_its_operations_with_its_constraints_until_retired(fake: KmsRotation, admin: Any,
+                                                                             key: str) -> None:
+    reader = f"arn:aws:iam::{ACCOUNT}:role/reader"
+    blob = admin.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"app": "billing"})["CiphertextBlob"]
+    client = fake.principal(reader).client()
+    with pytest.raises(ClientError) as excinfo:
+        client.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "billing"})
+    assert error_of(excinfo)[0] == "AccessDeniedException"
+    grant = admin.create_grant(KeyId=key, GranteePrincipal=reader, Operations=["Decrypt"], Name="billing-reader",
+                               Constraints={"EncryptionContextSubset": {"app": "billing"}})
+    assert client.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "billing"})["Plaintext"] == b"x"
+    assert fake.calls[-1].decided_by == f"grant {grant['GrantId'][:12]}… (billing-reader) for Decrypt"
+    other = admin.encrypt(KeyId=key, Plaintext=b"y", EncryptionContext={"app": "payroll"})["CiphertextBlob"]
+    with pytest.raises(ClientError) as excinfo:
+        client.decrypt(CiphertextBlob=other, EncryptionContext={"app": "payroll"})  # the constraint does not hold
+    assert error_of(excinfo)[0] == "AccessDeniedException"
+    with pytest.raises(ClientError) as excinfo:
+        client.encrypt(KeyId=key, Plaintext=b"z")  # not an operation the grant lists
+    assert error_of(excinfo)[0] == "AccessDeniedException"
+    admin.retire_grant(KeyId=key, GrantId=grant["GrantId"])
+    with pytest.raises(ClientError) as excinfo:
+        client.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "billing"})
+    assert error_of(excinfo)[0] == "AccessDeniedException"

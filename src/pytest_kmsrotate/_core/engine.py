@@ -16,6 +16,7 @@ from .clock import Clock
 from .config import Config
 from .errors import KMSError, NotImplementedByFake
 from .faults import Fault, Faults
+from .grants import grant_allowing
 from .inspection import Inspection, KeySnapshot, snapshot
 from .resolve import is_key_id, resolve_key
 from .rotation import complete_on_demand_now
@@ -186,7 +187,7 @@ class Engine:
                 if injected is not None:
                     raise injected
                 if self.access.enforce:
-                    decided_by = authorize(self.state, self.access, request)
+                    decided_by = authorize(self.state, self.access, request, grant_allowing)
                 response = handler(self.state, request)
             except KMSError as error:
                 if isinstance(error, DeniedError):

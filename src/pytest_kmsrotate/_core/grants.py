@@ -1,7 +1,7 @@
 """Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
 
-Grants are stored, listed and retired here; evaluating them for authorisation belongs to the
-key-policy work and is not done yet. Grant IDs are 64 lowercase hex digits and grant tokens
+Grants are stored, listed and retired here, and `grant_allowing` is how the authorisation step
+(policies enforced) asks whether one lets a call through. Grant IDs are 64 lowercase hex digits and grant tokens
 have the layout of AWS's recorded tokens: base64url (no padding) of a protobuf-like frame whose
 first field is the grant ID (`AQpA` + the ID's base64), then an opaque part unique per call.
 Sources are in docs/fidelity.md "Grants".
@@ -19,6 +19,7 @@ from .crypto_operations import _dry_run
 from .errors import KMSError
 from .model import CREATING, PENDING_DELETION, PENDING_REPLICA_DELETION, Grant, Key
 from .paging import marker_secret, page
+from .policy_language import principal_names
 from .resolve import key_by_id_or_arn
 from .state import Request, State
 
@@ -259,3 +260,27 @@ OPERATIONS = {
     "RetireGrant": retire_grant,
     "RevokeGrant": revoke_grant,
 }
+
+
+def grant_allowing(state: State, request: Request, key: Key, action: str) -> str | None:
+    """The grant that lets the caller do `action` on `key` now, named for the report, or None.
+
+    A grant allows its grantee the operations it lists on its key, while it exists (retiring or
+    revoking removes it), and only if its encryption-context constraint holds for the request:
+    `EncryptionContextEquals` exactly, `EncryptionContextSubset` as a subset.
+    """
+    operation = action.split(":", 1)[-1]
+    names = principal_names(request.caller_arn)
+    context = request.params.get("EncryptionContext") or {}
+    for grant in state.grants.values():
+        if grant.key_arn != key.arn or grant.grantee not in names or operation not in grant.operations:
+            continue
+        constraints = grant.constraints or {}
+        equals = constraints.get("EncryptionContextEquals")
+        subset = constraints.get("EncryptionContextSubset")
+        if equals is not None and dict(context) != dict(equals):
+            continue
+        if subset is not None and not all(context.get(k) == v for k, v in subset.items()):
+            continue
+        return f"grant {grant.grant_id[:12]}… ({grant.name or 'unnamed'}) for {operation}"
+    return None

@@ -159,7 +159,7 @@ class Alias:
 
 @dataclass(frozen=True)
 class Grant:
-    """One grant on one key (CreateGrant); stored, listed and retired, not yet evaluated."""
+    """One grant on one key (CreateGrant); it authorises its operations when policies are enforced."""
 
     grant_id: str
     key_arn: str
