@@ -30,8 +30,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from pytest_kmsrotate import KmsRotation
-from pytest_kmsrotate import Config
+from pytest_kmsrotate import Config, KmsRotation
 
 RESULTS = Path(__file__).parent / "results"
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")

@@ -1,7 +1,7 @@
 """Teardown under failure: a test that dies mid-rotation leaves nothing behind (issue 7, reliability 4).
 
 Each pytester suite below fails a test while the fake has everything patched (time.sleep,
-freezegun, throwaway credentials in the environment, botocore's HierarchicalEmitter._emit) and
+freezegun, throwaway credentials in the environment, botocore's RequestSigner.sign) and
 an on-demand rotation is in flight; the next test of the same run checks that every patch is
 gone and that a new fake starts clean. The suites run in file order (`-p no:randomly`) so
 "next" means next.
@@ -20,7 +20,8 @@ import time
 import boto3
 import freezegun.api
 import pytest
-from botocore.hooks import HierarchicalEmitter
+from botocore.endpoint import Endpoint
+from botocore.signers import RequestSigner
 
 from pytest_kmsrotate import KmsRotation
 
@@ -28,7 +29,8 @@ from pytest_kmsrotate import KmsRotation
 REAL_SLEEP = time.sleep
 REAL_TIME = time.time
 REAL_DATETIME = dt.datetime
-REAL_EMIT = HierarchicalEmitter._emit
+REAL_SIGN = RequestSigner.sign
+REAL_SEND = Endpoint._send
 AWS_ENV = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -37,7 +39,7 @@ def assert_patched(kms_rotation):
     """Guard: the failure below really happens while every patch is in place."""
     assert time.sleep is not REAL_SLEEP
     assert dt.datetime.now(dt.timezone.utc) == kms_rotation.clock.now()
-    assert HierarchicalEmitter._emit is not REAL_EMIT
+    assert RequestSigner.sign is not REAL_SIGN
     assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAKMSROTATEFAKE000"
 
 
@@ -55,7 +57,8 @@ def check_restored():
     assert dt.datetime is REAL_DATETIME
     assert type(dt.datetime.now()) is REAL_DATETIME  # freezegun's FakeDatetime passes isinstance checks
     assert freezegun.api.freeze_factories == []
-    assert HierarchicalEmitter._emit is REAL_EMIT
+    assert RequestSigner.sign is REAL_SIGN
+    assert Endpoint._send is REAL_SEND
     assert {k: v for k, v in os.environ.items() if k.startswith("AWS_")} == AWS_ENV
 
 
@@ -246,10 +249,10 @@ def test_a_fake_the_test_left_running_is_stopped_and_reported(pytester: pytest.P
     pytester.makepyfile(
         """
         import time
-        from botocore.hooks import HierarchicalEmitter
+        from botocore.signers import RequestSigner
         from pytest_kmsrotate import KmsRotation
 
-        REAL_SLEEP, REAL_EMIT = time.sleep, HierarchicalEmitter._emit
+        REAL_SLEEP, REAL_SIGN = time.sleep, RequestSigner.sign
 
         def test_leaks(kms_rotation):
             KmsRotation().start()
@@ -257,7 +260,7 @@ def test_a_fake_the_test_left_running_is_stopped_and_reported(pytester: pytest.P
 
         def test_next_is_clean():
             assert time.sleep is REAL_SLEEP
-            assert HierarchicalEmitter._emit is REAL_EMIT
+            assert RequestSigner.sign is REAL_SIGN
         """
     )
     result = pytester.runpytest("-p", "no:randomly")

@@ -23,6 +23,7 @@ from .validation import type_error, validation_message
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/")
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 _HOST_REGION = re.compile(r"^kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
 
 # Request IDs are unique within a process and cheap: a counter, not uuid4 on every call.
@@ -54,6 +55,15 @@ def region_of(authorization: str | bytes | None, host: str) -> str | None:
     return match.group(1) if match else None
 
 
+def access_key_of(authorization: str | bytes | None) -> str | None:
+    """The access key ID a SigV4 request was signed with (its credential scope's first part)."""
+    if not authorization:
+        return None
+    text = authorization.decode() if isinstance(authorization, bytes) else authorization
+    match = _ACCESS_KEY.search(text)
+    return match.group(1) if match else None
+
+
 class Protocol:
     """AWS's JSON 1.1 protocol in front of one engine."""
 
@@ -61,9 +71,14 @@ class Protocol:
         self.engine = engine
         self._id_suffix = "0000-4000-8000-" + engine.request_id_token()
 
-    def respond(self, operation: str, body: bytes | str | None, region: str | None) -> Reply:
-        """Answer one request: parse, check types, validate, run, encode; never raises a KMS error."""
-        status, payload = self._dispatch(operation, body, region)
+    def respond(self, operation: str, body: bytes | str | None, region: str | None,
+                access_key_id: str | None = None) -> Reply:
+        """Answer one request: parse, check types, validate, run, encode; never raises a KMS error.
+
+        `region` and `access_key_id` are what the request was (or, for a door that skips
+        signing, would have been) signed for and with.
+        """
+        status, payload = self._dispatch(operation, body, region, access_key_id)
         headers = {
             "x-amzn-RequestId": f"{next(_request_ids):08x}-{self._id_suffix}",
             "Content-Type": CONTENT_TYPE,
@@ -72,7 +87,8 @@ class Protocol:
         }
         return Reply(status, headers, payload)
 
-    def execute(self, operation: str, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+    def execute(self, operation: str, params: Mapping[str, Any], region: str | None,
+                access_key_id: str | None = None) -> dict[str, Any]:
         """Run decoded parameters through AWS's server-side validation and the engine.
 
         What `respond` does after decoding, and the entry seeding uses, so no request reaches
@@ -83,9 +99,10 @@ class Protocol:
             message = validation_message(op_model.input_shape, params)
             if message is not None:
                 raise KMSError("ValidationException", message)
-        return self.engine.execute(operation, params, region)
+        return self.engine.execute(operation, params, region, access_key_id)
 
-    def _dispatch(self, operation: str, body: bytes | str | None, region: str | None) -> tuple[int, bytes]:
+    def _dispatch(self, operation: str, body: bytes | str | None, region: str | None,
+                  access_key_id: str | None) -> tuple[int, bytes]:
         op_model = operation_model(operation)
         input_shape = op_model.input_shape if op_model is not None else None
         try:
@@ -99,7 +116,7 @@ class Protocol:
         except codec.DecodeError as exc:
             return 400, codec.encode_error("SerializationException", str(exc))
         try:
-            response = self.execute(operation, params, region)
+            response = self.execute(operation, params, region, access_key_id)
         except KMSError as error:
             return error.status, codec.encode_error(error.code, error.message)
         output_shape = op_model.output_shape if op_model is not None else None
