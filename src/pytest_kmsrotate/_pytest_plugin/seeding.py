@@ -26,6 +26,7 @@ from .._core.managed import PREFIX as MANAGED_PREFIX
 from .._core.managed import SERVICES
 from .._core.rotation import CONFLICT_WINDOW
 from .._protocol.respond import Protocol
+from .settings import did_you_mean
 from .views import KeyHandle
 
 FIELDS = (
@@ -229,7 +230,8 @@ def parse_key(fields: Mapping[str, Any], label: str, config: Config, anchor: dat
     unknown = sorted(str(name) for name in set(fields) - set(valid))
     if unknown:
         noun = "field" if len(unknown) == 1 else "fields"
-        raise _fail(label, f"unknown {noun} {', '.join(repr(n) for n in unknown)}; valid fields: {', '.join(valid)}")
+        raise _fail(label, f"unknown {noun} {', '.join(repr(n) for n in unknown)}"
+                           f"{did_you_mean(unknown, valid)}; valid fields: {', '.join(valid)}")
     for name in ("alias", "description", "key_spec", "key_usage", "origin"):
         _optional(fields, name, _is_str, "a string", label)
     for name in ("multi_region", "enabled"):
