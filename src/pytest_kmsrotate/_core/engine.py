@@ -45,7 +45,7 @@ class Engine:
         self.calls: list[CallRecord] = []
         # Calls and completed rotations in the order they happened; CloudTrail and EventBridge
         # records are built from it only when a test reads them, never on the hot path.
-        self._log: list[CallRecord | event_records.Rotated] = []
+        self._log: list[CallRecord | event_records.Rotated | event_records.RotationRun] = []
         self._built: list[dict[str, Any]] = []
         self.unimplemented: list[str] = []
         self.faults = Faults()
@@ -223,7 +223,9 @@ class Engine:
             return list(self._built)
 
 
-def _in_time_order(entries: list[CallRecord | event_records.Rotated]) -> list[CallRecord | event_records.Rotated]:
+def _in_time_order(
+    entries: list[CallRecord | event_records.Rotated | event_records.RotationRun],
+) -> list[CallRecord | event_records.Rotated]:
     """The log with each run of rotations between two calls in time order.
 
     One clock jump rotates key after key, each a run of dates at a time (`timed_work.settle`);
@@ -237,6 +239,8 @@ def _in_time_order(entries: list[CallRecord | event_records.Rotated]) -> list[Ca
             ordered.extend(sorted(run, key=_WHEN))
             run.clear()
             ordered.append(entry)
+        elif isinstance(entry, event_records.RotationRun):
+            run.extend(entry.expand())
         else:
             run.append(entry)
     ordered.extend(sorted(run, key=_WHEN))

@@ -14,7 +14,7 @@ from itertools import repeat
 from typing import Any
 
 from . import errors
-from .event_records import Rotated
+from .event_records import Rotated, RotationRun
 from .key_states import REFUSED_BY_MATERIAL_USE, SCHEDULED_FOR_DELETION, check_key_state
 from .materials import new_material
 from .model import (
@@ -133,8 +133,8 @@ def _rotate_run(state: State, key: Key, when: datetime, period: timedelta, now: 
     """Every automatic rotation of an AWS_KMS key from `when` to `now`, a period apart.
 
     What `complete_rotation` does once per rotation, for a whole run at a time: a century of
-    90-day rotations over a thousand keys is 405,000 of them, so the run is built with map and
-    zip (loops in C) and holds the least each rotation needs (a material, a log record).
+    90-day rotations over a thousand keys is 405,000 of them, so the materials are built with
+    map (a loop in C) and the run is logged as one `RotationRun`, expanded when the log is read.
     Returns the instant of the next rotation.
     """
     lineage = key.lineage
@@ -144,15 +144,11 @@ def _rotate_run(state: State, key: Key, when: datetime, period: timedelta, now: 
     dates = [when + period * n for n in range(count)]
     materials = list(map(KeyMaterial, ids, repeat(None), repeat(NON_CURRENT), dates, repeat(AUTOMATIC)))
     materials[-1].state = CURRENT
-    previous_ids: list[str | None] = [previous.material_id if previous is not None else None, *ids[:-1]]
     if previous is not None:
         previous.state = NON_CURRENT
     lineage.materials.extend(materials)
-    # Rotated's own constructor is Python code; tuple.__new__ builds the same record in C.
-    state.rotations.extend(map(
-        tuple.__new__, repeat(Rotated),
-        zip(repeat(key.arn), repeat(key.key_id), repeat(key.account), repeat(key.region), repeat(key.origin),
-            repeat(AUTOMATIC), previous_ids, ids, dates)))
+    state.rotations.append(RotationRun(key.arn, key.key_id, key.account, key.region, key.origin,
+                                       previous.material_id if previous is not None else None, ids, dates))
     return when + period * count
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .config import Config
-from .event_records import Rotated
+from .event_records import Rotated, RotationRun
 from .ids import IdFactory
 from .model import Alias, ImportBook, Key
 from .schedule import Schedule
@@ -43,7 +43,7 @@ class State:
         self.aliases: dict[tuple[str, str, str], Alias] = {}  # by (account, region, alias name)
         self.schedule = Schedule()  # timed work: automatic and delayed rotations, deletions
         self.imports = ImportBook()
-        self.rotations: list[Rotated] = []  # every completed rotation, in order, for the event log
+        self.rotations: list[Rotated | RotationRun] = []  # every completed rotation, in order, for the event log
 
     def add_key(self, key: Key) -> None:
         self.keys[key.arn] = key
