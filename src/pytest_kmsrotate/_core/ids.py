@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import itertools
 from typing import Any
@@ -44,10 +45,11 @@ class IdFactory:
         if count <= 1:
             return [self.material_id()] if count == 1 else []
         first = next(self._counter)
-        for _ in range(count - 1):  # reserve the run's counter values, so no other ID repeats it
-            next(self._counter)
+        # Reserve the run's counter values (consumed in C), so no other ID repeats one of them.
+        collections.deque(itertools.islice(self._counter, count - 1), maxlen=0)
         text = hashlib.shake_256(self._seed + b"\x00material-run\x00" + first.to_bytes(8, "big")).hexdigest(32 * count)
-        return [text[i:i + 64] for i in range(0, 64 * count, 64)]
+        size = 64 * count
+        return list(map(text.__getitem__, map(slice, range(0, size, 64), range(64, size + 64, 64))))
 
     def token(self, kind: str) -> str:
         return self._digest(kind)

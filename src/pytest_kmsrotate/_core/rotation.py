@@ -10,7 +10,8 @@ where it was not, the order chosen is marked `# inferred`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from itertools import repeat
+from itertools import accumulate, repeat
+from operator import add
 from typing import Any
 
 from . import errors
@@ -141,7 +142,7 @@ def _rotate_run(state: State, key: Key, when: datetime, period: timedelta, now: 
     previous = lineage.current()
     count = (now - when) // period + 1
     ids = state.ids.material_ids(count)
-    dates = [when + period * n for n in range(count)]
+    dates = list(accumulate(repeat(period, count - 1), add, initial=when))
     materials = list(map(KeyMaterial, ids, repeat(None), repeat(NON_CURRENT), dates, repeat(AUTOMATIC)))
     materials[-1].state = CURRENT
     if previous is not None:
