@@ -21,6 +21,7 @@ from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
 from .._process.time_follow import FreezePatch
 from .._protocol.respond import Protocol
+from .tracebacks import hide_misuse
 from .views import EventLog, KeyHandle
 
 if TYPE_CHECKING:
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 
 # Fakes started and not yet stopped, oldest first: the fixture stops any a test left running.
 RUNNING: list[KmsRotation] = []
+
+# The caller's mistakes show the caller's line, not these frames (see tracebacks.py).
+__tracebackhide__ = hide_misuse
 
 
 

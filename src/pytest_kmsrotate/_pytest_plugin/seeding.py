@@ -27,7 +27,11 @@ from .._core.managed import SERVICES
 from .._core.rotation import CONFLICT_WINDOW
 from .._protocol.respond import Protocol
 from .settings import did_you_mean
+from .tracebacks import hide_misuse
 from .views import KeyHandle
+
+# The caller's mistakes show the caller's line, not these frames (see tracebacks.py).
+__tracebackhide__ = hide_misuse
 
 FIELDS = (
     "alias", "aws_managed", "created", "description", "enabled", "key_spec", "key_usage", "multi_region",
