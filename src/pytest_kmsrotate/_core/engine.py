@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
@@ -125,6 +125,17 @@ class Engine:
     def add_fault(self, fault: Fault) -> Fault:
         with self.lock:
             return self.faults.add(fault)
+
+    def set_on_demand_delay(self, arn: str | None, delay: timedelta | None) -> None:
+        """How long on-demand rotations of key `arn` take (None: the fake's delay again), or, with
+        `arn=None`, how long the next on-demand rotation to start takes, whichever key it is."""
+        if delay is not None and (not isinstance(delay, timedelta) or delay < timedelta(0)):
+            raise ValueError(f"on_demand_delay must be a timedelta >= 0, got {delay!r}")
+        with self.lock:
+            if arn is None:
+                self.state.next_on_demand_delay = delay
+            else:
+                self.state.keys[arn].lineage.on_demand_delay = delay
 
     def complete_on_demand_rotations(self, arn: str | None = None) -> int:
         """Finish every on-demand rotation still in progress (of key `arn`, if given), now; how many."""

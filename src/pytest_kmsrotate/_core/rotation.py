@@ -162,15 +162,14 @@ def finish_on_demand_rotation(state: State, key: Key, when: datetime) -> bool:
     lineage = key.lineage
     if lineage.on_demand_started is None:
         return False
-    lineage.on_demand_started = None
+    lineage.on_demand_started = lineage.on_demand_due = None
     complete_rotation(state, state.keys.get(lineage.primary_arn, key), when, ON_DEMAND)
     return True
 
 
 def finish_on_demand(state: State, key: Key, when: datetime) -> None:
     """A schedule entry for a delayed on-demand rotation came due: finish it if it is that one."""
-    started = key.lineage.on_demand_started
-    if started is not None and started + state.config.on_demand_delay == when:
+    if key.lineage.on_demand_started is not None and key.lineage.on_demand_due == when:
         finish_on_demand_rotation(state, key, when)
 
 
@@ -183,15 +182,26 @@ def replan_family(state: State, deleted: Key) -> None:
     if lineage.primary_arn not in state.keys:
         return
     schedule_next_rotation(state, deleted)
-    if lineage.on_demand_started is not None:
-        state.schedule.add(lineage.on_demand_started + state.config.on_demand_delay, ON_DEMAND_COMPLETION,
-                           lineage.primary_arn)
+    if lineage.on_demand_started is not None and lineage.on_demand_due is not None:
+        state.schedule.add(lineage.on_demand_due, ON_DEMAND_COMPLETION, lineage.primary_arn)
 
 
 def complete_on_demand_now(state: State, now: datetime, only: str | None = None) -> int:
     """Finish every on-demand rotation still in progress at `now` (of key ARN `only`, if given)."""
     return sum(finish_on_demand_rotation(state, key, now) for key in list(state.keys.values())
                if not key.is_replica and only in (None, key.arn))
+
+
+def _on_demand_delay(state: State, key: Key) -> timedelta:
+    """How long the on-demand rotation starting now takes: the delay set for the next one
+    (used up here), else the key's own, else the fake's (AWS gives no figure: fidelity §4)."""
+    delay = state.next_on_demand_delay
+    if delay is not None:
+        state.next_on_demand_delay = None
+        return delay
+    own = key.lineage.on_demand_delay
+    fallback: timedelta = state.config.on_demand_delay
+    return own if own is not None else fallback
 
 
 def _period(key: Key) -> int:
@@ -337,9 +347,11 @@ def rotate_key_on_demand(state: State, request: Request) -> dict[str, Any]:
             f"No more on-demand rotations can be performed for this key: {key.arn}",
         )
     lineage.on_demand_used += 1
-    if state.config.on_demand_delay:
+    delay = _on_demand_delay(state, key)
+    if delay:
         lineage.on_demand_started = request.now
-        state.schedule.add(request.now + state.config.on_demand_delay, ON_DEMAND_COMPLETION, key.arn)
+        lineage.on_demand_due = request.now + delay
+        state.schedule.add(lineage.on_demand_due, ON_DEMAND_COMPLETION, key.arn)
     else:
         complete_rotation(state, key, request.now, ON_DEMAND)
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .config import Config
@@ -43,7 +43,9 @@ class State:
         self.aliases: dict[tuple[str, str, str], Alias] = {}  # by (account, region, alias name)
         self.schedule = Schedule()  # timed work: automatic and delayed rotations, deletions
         self.imports = ImportBook()
-        self.rotations: list[Rotated | RotationRun] = []  # every completed rotation, in order, for the event log
+        self.rotations: list[Rotated | RotationRun] = []
+        # The delay of the next on-demand rotation that starts, whichever key (then back to per key).
+        self.next_on_demand_delay: timedelta | None = None  # every completed rotation, in order, for the event log
 
     def add_key(self, key: Key) -> None:
         self.keys[key.arn] = key

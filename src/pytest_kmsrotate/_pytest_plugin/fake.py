@@ -8,6 +8,7 @@ pytest too (`with KmsRotation() as kms: ...`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
 from .._process.time_follow import FreezePatch
 from .._protocol.respond import Protocol
+from .settings import parse_delay
 from .tracebacks import hide_misuse
 from .views import EventLog, KeyHandle
 
@@ -178,6 +180,11 @@ class KmsRotation:
     def events(self) -> EventLog:
         """CloudTrail records of every call and rotation, and EventBridge rotation events."""
         return EventLog(self.engine.events)
+
+    def next_on_demand_delay(self, delay: timedelta | float) -> None:
+        """The next on-demand rotation to start (whichever key) takes `delay` (seconds or a
+        timedelta) to complete; later ones take their key's delay or the test's again."""
+        self.engine.set_on_demand_delay(None, parse_delay(delay, "next_on_demand_delay(delay)"))
 
     def complete_rotations(self) -> int:
         """Finish every on-demand rotation still in progress, now; returns how many there were."""
