@@ -74,7 +74,7 @@ def test_the_marker_field_sets_the_key_delay(pytester: pytest.Pytester) -> None:
 
 
 def test_bad_delays_are_refused_with_the_reason(kms_rotation: KmsRotation) -> None:
-    with pytest.raises(SeedingError, match="^create_key: on_demand_delay must not be negative, got -1$"):
+    with pytest.raises(SeedingError, match=r"^create_key: on_demand_delay must not be negative, got -1$"):
         kms_rotation.create_key(on_demand_delay=-1)
     with pytest.raises(ValueError, match=r"^next_on_demand_delay\(delay\) must be seconds or a timedelta, got 'x'$"):
         kms_rotation.next_on_demand_delay("x")  # type: ignore[arg-type]
