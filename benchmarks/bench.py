@@ -210,6 +210,77 @@ def bench_suite(tests: int) -> dict[str, Any]:
     }
 
 
+# -- 2b. what following the simulated clock costs per test -----------------------------------
+
+def _start_stop_median_ms(make: Callable[[], Any], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fake = make()
+        fake.start()
+        fake.stop()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e3
+
+
+def _freezegun_start_stop_median_ms(repeat: int) -> float:
+    """The per-test cost of the previous design: one freezegun start (a sweep of sys.modules) and stop."""
+    import freezegun
+
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        freezer = freezegun.freeze_time("2024-01-01", tick=False)
+        freezer.start()
+        freezer.stop()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e3
+
+
+_EMPTY_TEST = "\ndef test_{n}({fixture}):\n    pass\n"
+
+
+def _empty_suite_s(tests: int, fixture: str, ini: str) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        (directory / "pytest.ini").write_text("[pytest]\n" + ini)
+        (directory / "test_empty.py").write_text(
+            "import boto3, pytest\n\n@pytest.fixture\ndef nothing():\n    yield\n"
+            + "".join(_EMPTY_TEST.format(n=n, fixture=fixture) for n in range(tests)))
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                        "-p", "no:asyncio", str(directory)], check=True, capture_output=True)
+        return time.perf_counter() - started
+
+
+def bench_fixture(repeat: int, tests: int, rounds: int) -> dict[str, Any]:
+    import boto3  # noqa: F401 - the sweep the old design paid for grows with sys.modules
+
+    with KmsRotation():  # first start pays one-time imports and set-up
+        pass
+    result: dict[str, Any] = {
+        "time_following_on_ms": _start_stop_median_ms(KmsRotation, repeat),
+        "time_following_off_ms": _start_stop_median_ms(lambda: KmsRotation(freeze_time=False), repeat),
+        "async_time_on_ms": _start_stop_median_ms(lambda: KmsRotation(async_time=True), repeat),
+        "previous_design_freezegun_sweep_ms": _freezegun_start_stop_median_ms(max(20, repeat // 10)),
+        "target_ms": 0.5,
+        "tests": tests,
+    }
+    # The sessions take turns, and each keeps its fastest of `rounds`, so a busy machine hits all alike.
+    runs: dict[str, list[float]] = {"baseline": [], "on": [], "off": []}
+    for _ in range(rounds):
+        runs["baseline"].append(_empty_suite_s(tests, "nothing", ""))
+        runs["on"].append(_empty_suite_s(tests, "kms_rotation", ""))
+        runs["off"].append(_empty_suite_s(tests, "kms_rotation", "kms_rotation_freeze_time = false\n"))
+    baseline = min(runs["baseline"])
+    result["suite_no_fixture_s"] = baseline
+    result["suite_fixture_on_s"] = min(runs["on"]) - baseline
+    result["suite_fixture_off_s"] = min(runs["off"]) - baseline
+    result["suite_previous_design_estimate_s"] = (result["previous_design_freezegun_sweep_ms"] / 1e3
+                                                  * tests + result["suite_fixture_off_s"])
+    return result
+
+
 # -- 3. time simulation ----------------------------------------------------------------------
 
 _TIME_SCRIPT = """
@@ -288,10 +359,33 @@ def _plugin_import_ms() -> float:
     return float("nan")
 
 
+# -- 5. scoped fakes: seeding once and restoring per test, against seeding per test ------------
+
+def bench_scoped(repeat: int) -> dict[str, Any]:
+    """What a shared fake saves: seeding 20 keys with ten years of quarterly rotations, against
+    restoring a checkpoint of them (what `kms_rotation_module` does before every test)."""
+    created = datetime(2014, 1, 1, tzinfo=timezone.utc)
+    keys = [{"alias": f"alias/k{n}", "rotation_period_in_days": 90, "created": created} for n in range(20)]
+    seeding, restoring = [], []
+    fake = KmsRotation(keys=keys)
+    checkpoint = fake.checkpoint()
+    for _ in range(repeat):
+        started = time.perf_counter()
+        KmsRotation(keys=keys)
+        seeding.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        fake.restore(checkpoint)
+        restoring.append(time.perf_counter() - started)
+    seed_ms, restore_ms = statistics.median(seeding) * 1e3, statistics.median(restoring) * 1e3
+    materials = sum(len(k.material_ids) for k in fake.keys)
+    return {"keys": len(fake.keys), "materials": materials, "seed_ms": seed_ms, "restore_ms": restore_ms,
+            "seed/restore": seed_ms / restore_ms}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", default="calls,suite,time,startup", help="comma-separated sections")
+    parser.add_argument("--only", default="calls,suite,fixture,time,startup,scoped", help="comma-separated sections")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     only = set(args.only.split(","))
@@ -313,6 +407,14 @@ def main() -> None:
         print(f"\nA {s['tests']}-test pytest session: fake {s['fake_s']:.2f} s, moto {s['moto_s']:.2f} s, "
               f"moto/fake {s['moto/fake']:.1f}; fixture set-up + teardown median "
               f"{s['fixture_setup_teardown_median_ms']:.3f} ms")
+    if "fixture" in only:
+        results["fixture"] = f = bench_fixture(300 if args.quick else 2000, 1000, 2 if args.quick else 5)
+        print("\nFixture set-up + teardown, median ms (target <= 0.5 ms with time following on)")
+        print(f"time following on {f['time_following_on_ms']:.3f}, off {f['time_following_off_ms']:.3f}, "
+              f"async_time on {f['async_time_on_ms']:.3f}; previous design (a freezegun sweep per test) "
+              f"{f['previous_design_freezegun_sweep_ms']:.2f}")
+        print(f"{f['tests']} tests: the fixture adds {f['suite_fixture_on_s']:.2f} s with time following on, "
+              f"{f['suite_fixture_off_s']:.2f} s off; previous design ~{f['suite_previous_design_estimate_s']:.2f} s")
     if "time" in only:
         results["time"] = bench_time([100, 1000] if args.quick else [100, 1000, 10000])
         print("\nAdvance 100 years over N keys with 90-day rotation, then list every rotation")
@@ -327,6 +429,11 @@ def main() -> None:
         print(f"\npytest --co of 200 tests: with plugin {s['with_plugin_ms']:.0f} ms, without "
               f"{s['without_plugin_ms']:.0f} ms, difference {s['difference_ms']:.1f} ms; "
               f"importing the plugin: {s['plugin_import_ms']:.1f} ms")
+    if "scoped" in only:
+        results["scoped"] = bench_scoped(5 if args.quick else 20)
+        s = results["scoped"]
+        print(f"\nShared fake, {s['keys']} keys / {s['materials']} materials: seeding {s['seed_ms']:.1f} ms, "
+              f"restoring a checkpoint {s['restore_ms']:.1f} ms, seed/restore {s['seed/restore']:.1f}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     print(f"\nwrote {RESULTS / 'latest.json'}")

@@ -19,6 +19,9 @@ def test_defaults() -> None:
         "region": "us-east-1",
         "patch_sleep": True,
         "freeze_time": True,
+        "async_time": False,
+        "follow_freezegun": False,
+        "enforce_policies": False,
         "aws_managed_rotation_status": False,
     }
 
@@ -137,8 +140,8 @@ def test_a_bad_marker_fails_the_test_at_setup_with_a_clear_message(pytester: pyt
     result.stdout.fnmatch_lines(
         ["*pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt "
          "(did you mean 'on_demand_limit'?); valid arguments: "
-         "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time, "
-         "aws_managed_rotation_status"]
+         "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time, async_time, "
+         "follow_freezegun, enforce_policies, aws_managed_rotation_status"]
     )
     assert "Traceback" not in result.stdout.str()
     assert "During handling of the above exception" not in result.stdout.str()

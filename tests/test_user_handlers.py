@@ -113,29 +113,36 @@ def test_a_user_choose_signer_handler_wins_and_a_signed_request_is_answered_alik
     client.meta.events.register("before-send.kms", lambda request, **_: headers.append(request.headers))
     arn = client.create_key()["KeyMetadata"]["Arn"]
     assert arn.startswith("arn:aws:kms:eu-west-1:")
-    assert b"Credential=AKIAUSERCHOSEN/" in headers[0]["Authorization"]
+    # Credentials the fake did not issue are never used to sign: throwaway ones stand in.
+    assert b"Credential=AKIAKMSROTATEFAKE000/" in headers[0]["Authorization"]
 
 
 def test_requests_the_fake_answers_are_not_signed_and_carry_region_and_access_key(
     kms_rotation: KmsRotation,
 ) -> None:
-    client = boto3.client("kms", region_name="ap-south-1", aws_access_key_id="AKIACALLER",
-                          aws_secret_access_key="secret")
+    caller = kms_rotation.principal("arn:aws:iam::111122223333:user/rotator")
+    issued = boto3.client("kms", region_name="ap-south-1", aws_access_key_id=caller.access_key_id,
+                          aws_secret_access_key=caller.secret_access_key)
+    foreign = boto3.client("kms", region_name="eu-west-1", aws_access_key_id="AKIAMACHINE",
+                           aws_secret_access_key="secret")
     headers: list[Any] = []
-    client.meta.events.register("before-send.kms", lambda request, **_: headers.append(request.headers))
+    for client in (issued, foreign):
+        client.meta.events.register("before-send.kms", lambda request, **_: headers.append(request.headers))
     seen: list[tuple[str, str | None, str | None]] = []
     door = kms_rotation.doors[0]
     respond = door.protocol.respond
 
     def spy(operation: str, body: Any, region: str | None, access_key_id: str | None = None) -> Any:
         seen.append((operation, region, access_key_id))
-        return respond(operation, body, region, access_key_id=access_key_id)
+        return respond(operation, body, region, access_key_id)
 
     door.protocol.respond = spy  # type: ignore[method-assign]
-    arn = client.create_key()["KeyMetadata"]["Arn"]
-    assert arn.startswith("arn:aws:kms:ap-south-1:")
-    assert "Authorization" not in headers[0]
-    assert seen == [("CreateKey", "ap-south-1", "AKIACALLER")]
+    assert issued.create_key()["KeyMetadata"]["Arn"].startswith("arn:aws:kms:ap-south-1:")
+    assert foreign.create_key()["KeyMetadata"]["Arn"].startswith("arn:aws:kms:eu-west-1:")
+    assert ["Authorization" in h for h in headers] == [False, False]
+    assert seen == [("CreateKey", "ap-south-1", caller.access_key_id),
+                    ("CreateKey", "eu-west-1", "AKIAKMSROTATEFAKE000")]
+    assert [c.caller for c in kms_rotation.calls] == ["arn:aws:iam::111122223333:user/rotator", ""]
 
 
 def test_without_a_fake_the_client_signs_again() -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "KeyHandle",
     "KmsRotation",
     "NotImplementedByFake",
+    "Principal",
     "RotationRecord",
     "SeedingError",
     "__version__",
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from ._core.faults import Fault
     from ._pytest_plugin.fake import KmsRotation
     from ._pytest_plugin.seeding import SeedingError
-    from ._pytest_plugin.views import EventLog, KeyHandle, RotationRecord
+    from ._pytest_plugin.views import EventLog, KeyHandle, Principal, RotationRecord
 
 _LAZY = {
     "CallRecord": "._core.engine",
@@ -44,6 +45,7 @@ _LAZY = {
     "EventLog": "._pytest_plugin.views",
     "KeyHandle": "._pytest_plugin.views",
     "KmsRotation": "._pytest_plugin.fake",
+    "Principal": "._pytest_plugin.views",
     "RotationRecord": "._pytest_plugin.views",
     "SeedingError": "._pytest_plugin.seeding",
 }

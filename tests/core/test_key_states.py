@@ -1,6 +1,6 @@
 """The key-state rule, written once (`_core/key_states.py`): each refused state's AWS answer,
-which states each kind of operation refuses, and PendingReplicaDeletion answered as
-PendingDeletion by every operation (docs/fidelity.md, "PendingReplicaDeletion" row)."""
+which states each kind of operation refuses, and PendingReplicaDeletion refused wherever
+PendingDeletion is, with its own recorded text (docs/fidelity.md, "PendingReplicaDeletion" row)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ ARN = "arn:aws:kms:us-east-1:111122223333:key/mrk-0123456789abcdef0123456789abcd
 EXPECTED = {
     "Disabled": ("DisabledException", f"{ARN} is disabled."),
     "PendingDeletion": ("KMSInvalidStateException", f"{ARN} is pending deletion."),
-    "PendingReplicaDeletion": ("KMSInvalidStateException", f"{ARN} is pending deletion."),
+    "PendingReplicaDeletion": ("KMSInvalidStateException", f"{ARN} is pending replica deletion."),
     "PendingImport": ("KMSInvalidStateException", f"{ARN} is pending import."),
     "Unavailable": ("KMSInvalidStateException", f"{ARN} is unavailable."),
     "Creating": ("KMSInvalidStateException", f"{ARN} is creating."),
@@ -92,9 +92,12 @@ REFUSING = [
 ]
 
 
+PENDING_TEXT = {"PendingDeletion": "is pending deletion.", "PendingReplicaDeletion": "is pending replica deletion."}
+
+
 @pytest.mark.parametrize("state", ["PendingDeletion", "PendingReplicaDeletion"])
 @pytest.mark.parametrize(("method", "extra"), REFUSING, ids=[m for m, _ in REFUSING])
-def test_a_primary_awaiting_its_replicas_deletion_is_refused_as_pending_deletion(
+def test_a_primary_awaiting_its_replicas_deletion_is_refused_like_pending_deletion(
     kms: Any, kms_rotation: KmsRotation, state: str, method: str, extra: dict[str, Any]
 ) -> None:
     # The fake does not yet reach PendingReplicaDeletion by itself, so the state is set directly.
@@ -102,7 +105,7 @@ def test_a_primary_awaiting_its_replicas_deletion_is_refused_as_pending_deletion
     set_fields(kms_rotation, arn, key_state=state)
     with pytest.raises(ClientError) as excinfo:
         getattr(kms, method)(KeyId=arn, **extra)
-    assert error_of(excinfo) == ("KMSInvalidStateException", f"{arn} is pending deletion.")
+    assert error_of(excinfo) == ("KMSInvalidStateException", f"{arn} {PENDING_TEXT[state]}")
 
 
 @pytest.mark.parametrize("state", ["PendingDeletion", "PendingReplicaDeletion"])
@@ -111,5 +114,5 @@ def test_an_alias_cannot_target_a_key_scheduled_for_deletion(kms: Any, kms_rotat
     set_fields(kms_rotation, arn, key_state=state)
     with pytest.raises(ClientError) as excinfo:
         kms.create_alias(AliasName="alias/x", TargetKeyId=arn)
-    assert error_of(excinfo) == ("KMSInvalidStateException", f"{arn} is pending deletion.")
+    assert error_of(excinfo) == ("KMSInvalidStateException", f"{arn} {PENDING_TEXT[state]}")
     assert kms.list_aliases()["Aliases"] == []  # nothing was made

@@ -45,7 +45,7 @@ from botocore.endpoint import Endpoint
 from botocore.hooks import EventAliaser
 from botocore.signers import RequestSigner
 
-from .._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from .._process.credential_containment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .._protocol.respond import Protocol, access_key_of, region_of
 from .._protocol.service_model import service_model
 
@@ -176,13 +176,14 @@ def _caller_of(signer: Any, context: dict[str, Any] | None) -> tuple[str | None,
 
 def _sign(self: Any, operation_name: str, request: Any, *args: Any, **kwargs: Any) -> Any:
     original = _original_sign
-    if _open and self._service_id.hyphenize() == _SERVICE:
+    door = _open[-1] if _open else None
+    if door is not None and self._service_id.hyphenize() == _SERVICE:
         if self not in _registered:
             with _lock:
                 if _open and self not in _registered:
                     handlers = _registered[self] = _ClientHandlers(self)
                     handlers.register()
-        _lend_credentials({"request_signer": self, "request": request})
+        _lend_credentials(door, {"request_signer": self, "request": request})
     if original is None:  # uninstalled between the lookup and the call by another thread
         return RequestSigner.sign(self, operation_name, request, *args, **kwargs)
     return original(self, operation_name, request, *args, **kwargs)
@@ -204,11 +205,21 @@ def _send(self: Any, request: Any) -> Any:
     return original(self, request)
 
 
-def _lend_credentials(kwargs: dict[str, Any]) -> None:
-    """Let a client that found no credentials sign this one request with throwaway ones."""
+def _lend_credentials(door: BotocoreDoor, kwargs: dict[str, Any]) -> None:
+    """Sign this KMS request with throwaway credentials unless the fake issued the client's own.
+
+    A client made before the fake may hold the machine's credentials, refreshable ones among
+    them (SSO, assume-role, web identity, credential_process): signing with them could refresh
+    them over the network. Only static credentials the fake issued (`kms_rotation.principal`)
+    are kept, so the fake knows who is calling. Static credentials are read without a refresh.
+    The door reads the access key it reports from the same place (`_caller_of`), so a request
+    skipped past SigV4 names the caller its signature would have named.
+    """
     signer = kwargs.get("request_signer")
     request = kwargs.get("request")
-    if signer is None or request is None or getattr(signer, "_credentials", None) is not None:
+    if signer is None or request is None:
         return
-    signing = request.context.setdefault("signing", {})
-    signing.setdefault("request_credentials", _FAKE_CREDENTIALS)
+    own: Any = getattr(signer, "_credentials", None)
+    if type(own) is Credentials and door.protocol.engine.access.credentials(own.access_key) is not None:
+        return
+    request.context.setdefault("signing", {})["request_credentials"] = _FAKE_CREDENTIALS

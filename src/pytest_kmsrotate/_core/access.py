@@ -68,9 +68,15 @@ class Access:
     enforce: bool = False
     _by_key: dict[str, Credentials] = field(default_factory=dict)
     _identity: dict[str, list[Policy]] = field(default_factory=dict)
-    _documents: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     _permissions: dict[str, Permission] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Access:
+        # A checkpoint keeps the callers and policies of its moment (a lock is never copied).
+        with self._lock:
+            return Access(self.seed, self.enforce, dict(self._by_key),
+                          {name: list(policies) for name, policies in self._identity.items()},
+                          dict(self._permissions))
 
     # -- callers -------------------------------------------------------------------------------
 

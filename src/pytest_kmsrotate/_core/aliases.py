@@ -13,7 +13,7 @@ from . import errors
 from .key_states import SCHEDULED_FOR_DELETION, check_key_state
 from .managed import is_reserved
 from .model import Alias, Key
-from .paging import page
+from .paging import marker_secret, page
 from .resolve import alias_arn, key_by_id_or_arn, resolve_key
 from .state import Request, State
 
@@ -108,7 +108,8 @@ def list_aliases(state: State, request: Request) -> dict[str, Any]:
         aliases = [a for a in aliases if a.target_key_id == key.key_id]
         scope += f":{key.arn}"
     entries = [_entry(a) for a in aliases]
-    return page(entries, request.params.get("Limit", 100), request.params.get("Marker"), scope, "Aliases")
+    return page(entries, request.params.get("Limit", 100), request.params.get("Marker"), scope, "Aliases",
+                secret=marker_secret(state))
 
 
 OPERATIONS = {

@@ -72,11 +72,11 @@ def authorize(state: State, access: Access, request: Request, grants: GrantFinde
     caller = request.caller_arn
     identity = access.identity_policies(caller)
     permission = access.permission(request.operation, names_key=True)
-    used = keys_used(state, request, permission.action)
+    used = keys_used(state, request, permission.action) if permission.key_policy else []
     if not used:
-        if any(name in request.params for name in _KEY_REFERENCES):
+        if permission.key_policy and any(name in request.params for name in _KEY_REFERENCES):
             return ""  # the key is not there: the operation answers NotFoundException as AWS does
-        # A call on no key (CreateKey, ListKeys, GenerateRandom, ...): identity policies decide.
+        # Authorised by IAM policy alone (CreateKey, ListKeys, ListAliases, GenerateRandom, ...).
         decision = decide(AccessRequest(caller, permission.action, "*", request_context(request, None)),
                           None, identity)
         if not decision.allowed:

@@ -37,6 +37,11 @@ def _operation_table() -> dict[str, Handler]:
 class Engine:
     """Answers KMS operations. Thread-safe: every call runs under one re-entrant lock."""
 
+    # What a checkpoint (snapshot.py) copies and puts back besides the state and the clock's time.
+    # An attribute that changes as calls are answered belongs here, or restore() would keep it.
+    SNAPSHOT_FIELDS = ("calls", "_log", "_built", "unimplemented", "faults", "_rotations_logged", "_events_built",
+                       "access")
+
     def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
         self.config = config or Config()
         self.clock = clock or Clock(self.config.start)

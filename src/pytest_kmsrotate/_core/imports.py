@@ -73,7 +73,7 @@ def get_parameters_for_import(state: State, request: Request) -> dict[str, Any]:
         # inferred: SM2 wrapping is offered in China Regions only; the fake has no SM2.
         raise errors.unsupported(f"WrappingKeySpec {spec} with WrappingAlgorithm {algorithm} is not supported.")
     wrapping = primitives.wrapping_key(spec)
-    token = _TOKEN_PREFIX + state.ids.token("import-token").encode()
+    token = _TOKEN_PREFIX + state.ids.secret_token("import-token").encode()
     valid_to = request.now + TOKEN_LIFETIME
     state.imports.tokens[token] = ImportToken(key.arn, spec, algorithm, valid_to)
     return {
@@ -203,7 +203,7 @@ def _import_new(state: State, key: Key, material_id: str, secret: bytes) -> KeyM
         )
     if not key.has_imported:
         # The first import is current at once: no rotation (fidelity §5.2).
-        material = KeyMaterial(material_id=material_id, secret=secret, state=CURRENT)
+        material = KeyMaterial(material_id=material_id, secret=secret, state=CURRENT, realm=state.ids.realm)
         lineage.materials.append(material)
         key.has_imported = True
         return material
@@ -218,6 +218,7 @@ def _import_new(state: State, key: Key, material_id: str, secret: bytes) -> KeyM
         material_id=material_id,
         secret=secret,
         state=PENDING_MULTI_REGION_IMPORT_AND_ROTATION if replicas else PENDING_ROTATION,
+        realm=state.ids.realm,
     )
     lineage.materials.append(material)
     if replicas:

@@ -38,7 +38,8 @@ def _invalid(suffix: str) -> Callable[[str], KMSError]:
 _ANSWERS: Mapping[str, Callable[[str], KMSError]] = MappingProxyType({
     DISABLED: errors.disabled,
     PENDING_DELETION: errors.pending_deletion,
-    PENDING_REPLICA_DELETION: errors.pending_deletion,
+    # Recorded for TagResource/UntagResource on such a primary (fidelity §7): taken for every refusal.
+    PENDING_REPLICA_DELETION: _invalid("is pending replica deletion."),
     PENDING_IMPORT: errors.pending_import,
     UNAVAILABLE: _invalid("is unavailable."),
     CREATING: _invalid("is creating."),

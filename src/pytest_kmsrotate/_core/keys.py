@@ -20,7 +20,7 @@ from .model import (
     SYMMETRIC_DEFAULT,
     Key,
 )
-from .paging import page
+from .paging import marker_secret, page
 from .resolve import key_by_id_or_arn, resolve_key
 from .rotation import resume_rotation
 from .schedule import KEY_DELETION
@@ -231,7 +231,8 @@ def delete_when_due(state: State, key: Key, when: datetime) -> None:
 def list_keys(state: State, request: Request) -> dict[str, Any]:
     keys = [{"KeyId": k.key_id, "KeyArn": k.arn} for k in state.keys_in(request.account, request.region)]
     scope = f"ListKeys:{request.account}:{request.region}"
-    return page(keys, request.params.get("Limit", 100), request.params.get("Marker"), scope, "Keys")
+    return page(keys, request.params.get("Limit", 100), request.params.get("Marker"), scope, "Keys",
+                secret=marker_secret(state))
 
 
 def update_key_description(state: State, request: Request) -> dict[str, Any]:

@@ -16,5 +16,6 @@ def new_material(
         material_id=state.ids.material_id(),
         secret=secret,
         state=material_state,
+        realm=state.ids.realm,
         **fields,
     )

@@ -51,6 +51,9 @@ class KeyMaterial:
     expiration_model: str | None = None
     valid_to: datetime | None = None
     description: str | None = None
+    # The owning fake's secret realm (ids.IdFactory.realm): it keys a made material's secret and
+    # binds every ciphertext blob, so another fake never opens this fake's blobs.
+    realm: bytes = field(default=b"", repr=False)
     # Objects derived from the secret on first use (cipher, private key, HMAC key), never per call.
     derived: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 

@@ -1,8 +1,9 @@
 """Opaque, tamper-evident pagination markers shared by every List* operation.
 
 A marker names the list it belongs to (the operation and, for per-key lists, the key) and the
-position to resume from, and is MACed with a per-fake secret: a forged marker, or one from
-another list or another test, fails with InvalidMarkerException (no message, as AWS sends it).
+position to resume from, and is MACed with a per-fake secret (derived from the fake's realm, see
+ids.py): a forged marker, or one from another list, another test or another fake made from the
+same seed, fails with InvalidMarkerException (no message, as AWS sends it).
 """
 
 from __future__ import annotations
@@ -10,13 +11,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import KMSError
 
-_SECRET = secrets.token_bytes(16)
+if TYPE_CHECKING:
+    from .state import State
+
+_PURPOSE = "pagination markers"
+
+
+def marker_secret(state: State) -> bytes:
+    """The key that MACs this fake's markers."""
+    return state.ids.secret(_PURPOSE)
 
 
 def _sign(scope: str, position: int, secret: bytes) -> str:
@@ -43,7 +51,8 @@ def page(
     marker: str | None,
     scope: str,
     list_field: str = "Keys",
-    secret: bytes = _SECRET,
+    *,
+    secret: bytes,
 ) -> dict[str, Any]:
     """One page of `items` with AWS's NextMarker/Truncated fields."""
     start = 0 if marker is None else _position(marker, scope, secret)

@@ -9,7 +9,8 @@ context keys or values"):
 - `ForAnyValue:` holds if any request value matches (absent: false); `ForAllValues:` holds if
   every request value matches (absent or empty: true).
 An operator the fake does not know, or a malformed value, makes the condition false: the
-statement cannot match, so an Allow grants nothing and a Deny denies nothing (fidelity §policy-conditions).
+statement cannot match, so an Allow grants nothing and a Deny denies nothing (docs/fidelity.md,
+"Key policies and callers").
 """
 
 from __future__ import annotations

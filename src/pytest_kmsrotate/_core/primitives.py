@@ -8,8 +8,9 @@ Ciphertext blob, version 1 (the fake's own format; AWS's is opaque too):
 
     b"\\x01" | u16 len | key ARN | 32-byte KeyMaterialId | 12-byte nonce | AES-256-GCM(ct || tag)
 
-The GCM associated data is the header (everything before the nonce) followed by the canonical
-EncryptionContext, so a blob's key and material cannot be swapped and a different context fails.
+The GCM associated data is the header (everything before the nonce), the owning fake's realm and
+the canonical EncryptionContext, so a blob's key and material cannot be swapped, a different
+context fails, and another fake refuses the blob even for imported material it holds too.
 """
 
 from __future__ import annotations
@@ -52,12 +53,14 @@ _MATERIAL = 32
 
 # Materials made by the fake draw their secret on first cryptographic use, not at rotation: a
 # test that lives through a century of automatic rotations never pays for secrets it never uses.
+# The secret is keyed by the owning fake's realm, so two fakes that name a material alike (same
+# seed) still hold different secrets; _ROOT only serves materials made outside any fake.
 _ROOT = os.urandom(32)
 
 
 def secret_of(material: KeyMaterial) -> bytes:
     if material.secret is None:
-        material.secret = hashlib.sha256(_ROOT + material.material_id.encode()).digest()
+        material.secret = hashlib.sha256((material.realm or _ROOT) + material.material_id.encode()).digest()
     return material.secret
 
 
@@ -101,7 +104,10 @@ def canonical_context(context: Mapping[str, str] | None) -> bytes:
     """The EncryptionContext as AWS treats it: an unordered map, so key order never matters."""
     if not context:
         return b""
-    return json.dumps(dict(context), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(dict(context), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # The protocol refuses lone surrogates (SerializationException); a caller of the engine itself
+    # may still pass one, and must get an answer rather than a UnicodeEncodeError from in here.
+    return text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,8 @@ def seal(key_arn: str, material: KeyMaterial, plaintext: bytes, context: Mapping
     arn = key_arn.encode()
     header = bytes([BLOB_VERSION]) + struct.pack(">H", len(arn)) + arn + bytes.fromhex(material.material_id)
     nonce = os.urandom(_NONCE)
-    return header + nonce + _aead(material).encrypt(nonce, plaintext, header + canonical_context(context))
+    associated = header + material.realm + canonical_context(context)
+    return header + nonce + _aead(material).encrypt(nonce, plaintext, associated)
 
 
 def parse_blob(blob: bytes) -> SealedBlob | None:
@@ -152,7 +159,8 @@ def parse_blob(blob: bytes) -> SealedBlob | None:
 def open_blob(sealed: SealedBlob, material: KeyMaterial, context: Mapping[str, str] | None) -> bytes | None:
     """The plaintext, or None when the blob or its context fails authentication."""
     try:
-        return _aead(material).decrypt(sealed.nonce, sealed.body, sealed.header + canonical_context(context))
+        associated = sealed.header + material.realm + canonical_context(context)
+        return _aead(material).decrypt(sealed.nonce, sealed.body, associated)
     except (InvalidTag, ValueError):
         return None
 

@@ -29,7 +29,7 @@ from .model import (
     Key,
     KeyMaterial,
 )
-from .paging import page
+from .paging import marker_secret, page
 from .resolve import key_by_id_or_arn
 from .schedule import AUTOMATIC_ROTATION, ON_DEMAND_COMPLETION
 from .state import Request, State
@@ -399,7 +399,7 @@ def list_key_rotations(state: State, request: Request) -> dict[str, Any]:
     # The scope binds the key and the mode, so another list's marker is refused.
     scope = f"ListKeyRotations:{key.arn}:{mode}"
     return page(items, request.params.get("Limit", DEFAULT_LIST_LIMIT), request.params.get("Marker"), scope,
-                "Rotations")
+                "Rotations", secret=marker_secret(state))
 
 
 OPERATIONS = {

@@ -46,5 +46,14 @@ class Schedule:
         while heap and heap[0].when <= now:
             yield heapq.heappop(heap)
 
+    def entries(self) -> list[Entry]:
+        """A copy of every planned entry, for a checkpoint (snapshot.py)."""
+        return list(self._heap)
+
+    def replace(self, entries: list[Entry]) -> None:
+        """Plan exactly `entries` (a checkpoint's); the sequence keeps counting, so ties keep their order."""
+        self._heap = list(entries)
+        heapq.heapify(self._heap)
+
     def __len__(self) -> int:
         return len(self._heap)

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import errors
 from .key_states import SCHEDULED_FOR_DELETION, check_key_state
-from .paging import page
+from .paging import marker_secret, page
 from .resolve import key_by_id_or_arn
 from .state import Request, State
 
@@ -67,7 +67,8 @@ def list_resource_tags(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
     items = [{"TagKey": k, "TagValue": v} for k, v in key.tags.items()]
     limit = min(request.params.get("Limit", LIST_TAGS_MAX), LIST_TAGS_MAX)  # inferred: clamp above 50
-    return page(items, limit, request.params.get("Marker"), f"ListResourceTags:{key.arn}", "Tags")
+    return page(items, limit, request.params.get("Marker"), f"ListResourceTags:{key.arn}", "Tags",
+                secret=marker_secret(state))
 
 
 OPERATIONS = {

@@ -24,16 +24,30 @@ class DecodeError(ValueError):
     """The request body is not what the model says; AWS answers SerializationException."""
 
 
+# What AWS's JSON parser refuses and Python's `json` accepts: a byte order mark or another
+# encoding than UTF-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8), NaN and Infinity
+# (not JSON), and nesting deeper than any KMS shape (Python would raise RecursionError).
+_NOT_JSON = "Start of structure or map found where not expected."  # inferred
+_BOM = "\ufeff"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_body(body: bytes | str | None) -> dict[str, Any]:
     """The request's JSON object; botocore always sends one, hand-made requests may not."""
     if not body:
         return {}
     try:
-        raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DecodeError("Start of structure or map found where not expected.") from exc  # inferred
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        if text.startswith(_BOM):
+            raise ValueError("byte order mark")
+        raw = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise DecodeError(_NOT_JSON) from exc
     if not isinstance(raw, dict):
-        raise DecodeError("Start of structure or map found where not expected.")  # inferred
+        raise DecodeError(_NOT_JSON)
     return raw
 
 
@@ -68,7 +82,7 @@ def _decode_value(shape: Shape, value: Any) -> Any:
     if kind == "map":
         if not isinstance(value, dict):
             raise DecodeError(f"Expected a map for {shape.name}")
-        return {k: _decode_value(shape.value, v) for k, v in value.items()}
+        return {_text(shape.key, k): _decode_value(shape.value, v) for k, v in value.items()}
     if kind == "blob":
         if not isinstance(value, str):
             raise DecodeError(f"Expected base64 text for {shape.name}")
@@ -79,7 +93,11 @@ def _decode_value(shape: Shape, value: Any) -> Any:
     if kind == "timestamp":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise DecodeError(f"Expected epoch seconds for {shape.name}")
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, ValueError, OSError):
+            # inferred: a date no calendar holds (past year 9999, 1e300, Infinity) cannot be read.
+            raise DecodeError(f"Epoch seconds {value!r} for {shape.name} are out of range") from None
     if kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise DecodeError(f"Expected an integer for {shape.name}")
@@ -91,7 +109,21 @@ def _decode_value(shape: Shape, value: Any) -> Any:
     if kind == "string":
         if not isinstance(value, str):
             raise DecodeError(f"Expected a string for {shape.name}")
-        return value
+        return _text(shape, value)
+    return value
+
+
+def _text(shape: Shape, value: str) -> str:
+    """`value`, if it is Unicode text; a lone surrogate (botocore sends one as a \\udcXX escape of
+    a file name decoded with surrogateescape) is not, and has no UTF-8 form (inferred, see
+    docs/fidelity.md)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start]
+        raise DecodeError(
+            f"{shape.name} is not valid Unicode text: lone surrogate {bad!r} at index {exc.start}"
+        ) from None
     return value
 
 

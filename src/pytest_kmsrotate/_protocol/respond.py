@@ -18,12 +18,12 @@ from typing import Any
 from .._core.engine import Engine
 from .._core.errors import KMSError
 from . import codec
+from .permissions import permissions
 from .service_model import operation_model
 from .validation import type_error, validation_message
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/")
-_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,]+)/\d{8}/([^/,]+)/")
 _HOST_REGION = re.compile(r"^kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
 
 # Request IDs are unique within a process and cheap: a counter, not uuid4 on every call.
@@ -50,17 +50,17 @@ def region_of(authorization: str | bytes | None, host: str) -> str | None:
         text = authorization.decode() if isinstance(authorization, bytes) else authorization
         match = _CREDENTIAL_SCOPE.search(text)
         if match:
-            return match.group(1)
+            return match.group(2)
     match = _HOST_REGION.match(host)
     return match.group(1) if match else None
 
 
 def access_key_of(authorization: str | bytes | None) -> str | None:
-    """The access key ID a SigV4 request was signed with (its credential scope's first part)."""
+    """The access key ID a request was signed with (SigV4 credential scope), if it was signed."""
     if not authorization:
         return None
     text = authorization.decode() if isinstance(authorization, bytes) else authorization
-    match = _ACCESS_KEY.search(text)
+    match = _CREDENTIAL_SCOPE.search(text)
     return match.group(1) if match else None
 
 
@@ -69,6 +69,7 @@ class Protocol:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        engine.access.learn(permissions())  # what each operation needs, in the model's own words
         self._id_suffix = "0000-4000-8000-" + engine.request_id_token()
 
     def respond(self, operation: str, body: bytes | str | None, region: str | None,
@@ -76,7 +77,7 @@ class Protocol:
         """Answer one request: parse, check types, validate, run, encode; never raises a KMS error.
 
         `region` and `access_key_id` are what the request was (or, for a door that skips
-        signing, would have been) signed for and with.
+        signing, would have been) signed for and with: the access key says who the caller is.
         """
         status, payload = self._dispatch(operation, body, region, access_key_id)
         headers = {

@@ -17,24 +17,24 @@ from .._core.config import Config
 from .._core.engine import CallRecord, Engine
 from .._core.errors import KMSError
 from .._core.faults import Fault
+from .._process.credential_containment import CredentialContainment
 from .._process.environment import EnvironmentPatch
+from .._process.simulated_time import TimePatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
-from .._process.time_follow import FreezePatch
+from .._process.time_follow import FreezePatch, user_freeze_active
 from .._protocol.respond import Protocol
+from .running import RUNNING
 from .settings import parse_delay
 from .tracebacks import hide_misuse
-from .views import EventLog, KeyHandle
+from .views import EventLog, KeyHandle, Principal
 
 if TYPE_CHECKING:
     from .._adapters import Door
-
-# Fakes started and not yet stopped, oldest first: the fixture stops any a test left running.
-RUNNING: list[KmsRotation] = []
+    from .._core.snapshot import Checkpoint
 
 # The caller's mistakes show the caller's line, not these frames (see tracebacks.py).
 __tracebackhide__ = hide_misuse
-
 
 
 def _nothing() -> None:
@@ -50,6 +50,8 @@ class KmsRotation:
         *,
         freeze_time: bool = True,
         patch_sleep: bool = True,
+        async_time: bool = False,
+        follow_freezegun: bool = False,
         keys: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         from .seeding import build, earliest, parse_keys
@@ -63,6 +65,8 @@ class KmsRotation:
         self._seeded = build(self.protocol, seeds, self.config.start)
         self._freeze = freeze_time
         self._patch_sleep = patch_sleep
+        self._async_time = async_time
+        self._follow_freezegun = follow_freezegun
         self._patches = PatchStack()
         self._doors: list[Door] = []
 
@@ -84,9 +88,24 @@ class KmsRotation:
         try:
             environment = EnvironmentPatch(self.config.region)
             self._patches.enter(environment.apply, environment.restore)
+            containment = CredentialContainment(self.config.region)
+            self._patches.enter(containment.install, containment.uninstall)
             if self._freeze:
-                freezing = FreezePatch(self.clock)
-                self._patches.enter(freezing.install, freezing.uninstall)
+                timing = TimePatch(self.clock)
+                self._patches.enter(timing.install, timing.uninstall)
+                if user_freeze_active():  # a freeze started before the fake: the fake's clock wins
+                    freezing = FreezePatch(self.clock)
+                    self._patches.enter(freezing.install, freezing.uninstall)
+            if self._follow_freezegun:
+                from .._process.freezegun_follow import FollowFreezegun
+
+                following = FollowFreezegun(self.clock)
+                self._patches.enter(following.install, following.uninstall)
+            if self._async_time:
+                from .._process.loop_time import LoopTimePatch
+
+                loops = LoopTimePatch(self.clock)
+                self._patches.enter(loops.install, loops.uninstall)
             if self._patch_sleep:
                 sleep = SleepPatch(self.clock)
                 self._patches.enter(sleep.install, sleep.uninstall)
@@ -136,6 +155,25 @@ class KmsRotation:
     ) -> None:
         self.stop()
 
+    # -- checkpoints (scoped fakes: seed once, start every test from the seeded state) -------
+
+    def checkpoint(self) -> Checkpoint:
+        """Everything the fake knows now, to `restore()` later, any number of times.
+
+        Keys and their materials, aliases, the rotation schedule, import tokens, the clock's
+        time, `calls`, `events`, injected faults and the ID sequence (so a key made after a
+        restore gets the same ID every time). See docs/scoped-fakes.md.
+        """
+        from .._core.snapshot import take
+
+        return take(self.engine)
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Put the fake back to `checkpoint`: the clock goes back to its time, freezegun with it."""
+        from .._core.snapshot import restore
+
+        restore(self.engine, checkpoint)
+
     # -- keys --------------------------------------------------------------------------------
 
     def key(self, ref: str | KeyHandle, *, region: str | None = None) -> KeyHandle:
@@ -146,6 +184,9 @@ class KmsRotation:
         """
         if isinstance(ref, KeyHandle):
             return ref
+        if not isinstance(ref, str):
+            raise TypeError(f"key() takes a key ID, key ARN, alias name, alias ARN or KeyHandle, "
+                            f"not {type(ref).__name__} ({ref!r})")
         try:
             return KeyHandle(self.engine, self.engine.find_key(ref, region))
         except KMSError as error:
@@ -192,6 +233,34 @@ class KmsRotation:
 
     # -- fault injection ---------------------------------------------------------------------
 
+    # -- callers and permissions -----------------------------------------------------------------
+
+    def principal(self, arn: str) -> Principal:
+        """A caller: credentials whose requests the fake attributes to the IAM principal `arn`.
+
+        `arn` is a user, role, assumed-role session or account root ARN, of any account.
+        Requests signed with its credentials (through any door) are that principal's: with
+        `enforce_policies=True` its key policies, identity policies and grants decide.
+        """
+        __tracebackhide__ = True
+        try:
+            credentials = self.engine.issue_credentials(arn)
+        except ValueError as error:
+            raise ValueError(f"kms_rotation.principal: {error}") from None
+        return Principal(credentials, self.config.region)
+
+    def attach_policy(self, principal: str | Principal, document: str | Mapping[str, Any]) -> None:
+        """Attach an identity (IAM) policy to a principal; it counts with `enforce_policies=True`.
+
+        A document AWS would refuse raises `KMSError` MalformedPolicyDocumentException.
+        """
+        __tracebackhide__ = True
+        arn = principal.arn if isinstance(principal, Principal) else principal
+        try:
+            self.engine.attach_policy(arn, document)
+        except ValueError as error:
+            raise ValueError(f"kms_rotation.attach_policy: {error}") from None
+
     def inject_fault(
         self,
         operation: str,
@@ -222,6 +291,11 @@ class KmsRotation:
         if key is not None and "KeyId" not in op_model.input_shape.members:
             # The fault would wait for a key this operation never names, and never fire.
             raise ValueError(f"inject_fault: {operation} names no key, so key= cannot filter it")
+        if status is not None and (not isinstance(status, int) or isinstance(status, bool)
+                                   or not 400 <= status <= 599):
+            # botocore reads the status as an int, and below 400 the "error" would parse as a success.
+            raise ValueError(f"inject_fault: status must be an HTTP error status, a whole number from 400 to 599 "
+                             f"(None: AWS's own, {STATUS.get(code, 400)} for {code}), got {status!r}")
         key_arn = self.key(key).arn if key is not None else None
         fault = Fault(operation, code, message if message is not None else DEFAULT_MESSAGES.get(code),
                       status or STATUS.get(code, 400), times, key_arn)

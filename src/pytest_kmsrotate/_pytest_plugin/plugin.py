@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import settings
+from . import scoped, settings
+from .running import RUNNING, own, started_since
 
 if TYPE_CHECKING:
     from .fake import KmsRotation
@@ -39,12 +40,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # A marker alone switches the fake on, so tests need not name the fixture (as time-machine does).
+    # A marker alone switches the fake on, so tests need not name the fixture (as time-machine does);
+    # the test's own fake starts after wider fixtures and shared fakes, so it is the inner one.
     for item in items:
-        if any(item.get_closest_marker(name) for name in MARKERS):
-            fixturenames = getattr(item, "fixturenames", None)
-            if fixturenames is not None and FIXTURE not in fixturenames:
-                fixturenames.insert(0, FIXTURE)
+        scoped.order_setup(item, scoped.wants_own_fake(item))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Iterator[None]:
+    # A fake a class-, module- or session-scoped fixture starts outlives the test that first used
+    # it on purpose: no test's teardown may stop it, or blame the test for it.
+    if fixturedef.scope == "function":
+        yield
+        return
+    before = list(RUNNING)
+    yield
+    for fake in started_since(before):
+        own(fake, f"{fixturedef.scope}-scoped fixture {fixturedef.argname!r}")
 
 
 def _marker_settings(node: pytest.Item) -> dict[str, Any]:
@@ -68,7 +80,7 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
     problem = None
     try:
         values = settings.resolve(ini, _marker_settings(request.node))
-        config: Config = settings.to_config(values, seed=request.node.nodeid)
+        config: Config = settings.to_config(values, seed=request.node.nodeid or "<session>")
     except (settings.SettingsError, ValueError) as error:
         problem = f"pytest-kmsrotate: {error}"
     if problem is not None:
@@ -77,7 +89,8 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
     markers = reversed(list(request.node.iter_markers("kms_keys")))
     try:
         keys = marker_keys((marker.args, marker.kwargs) for marker in markers)
-        return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"], keys=keys)
+        return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"],
+                           async_time=values["async_time"], follow_freezegun=values["follow_freezegun"], keys=keys)
     except SeedingError as error:
         problem = f"pytest-kmsrotate: @pytest.mark.kms_keys {error}"
     pytest.fail(problem, pytrace=False)
@@ -90,12 +103,15 @@ def kms_rotation(request: pytest.FixtureRequest) -> Iterator[KmsRotation]:
     Every KMS call of every boto3/botocore client in the process (made before or during the
     test, in any thread) is answered by the fake through botocore's own serializer, parser,
     exceptions and retries; no KMS request reaches the network. `kms_rotation.clock` is the
-    simulated time (freezegun follows it); `kms_rotation.key(ref)` returns a key handle;
+    simulated time (datetime/time follow it, docs/time.md); `kms_rotation.key(ref)` returns a key handle;
     `kms_rotation.calls` lists every call.
     """
-    from .fake import RUNNING
-
     fake = build_fake(request)
+    yield from _run_for_test(request, fake)
+
+
+def _run_for_test(request: pytest.FixtureRequest, fake: KmsRotation) -> Iterator[KmsRotation]:
+    """Start `fake` for the test, stop it after, and stop (and report) what the test left running."""
     request.node.stash[FAKE_KEY] = fake  # for the failure report
     already_running = list(RUNNING)
     fake.start()
@@ -103,8 +119,9 @@ def kms_rotation(request: pytest.FixtureRequest) -> Iterator[KmsRotation]:
         yield fake
     finally:
         fake.stop()
-        # A KmsRotation the test started itself and never stopped would patch every later test.
-        leaked = [other for other in RUNNING if other not in already_running]
+        # A KmsRotation the test started itself and never stopped would patch every later test;
+        # fakes owned by wider fixtures (started in their set-up) are theirs to stop.
+        leaked = started_since(already_running)
         for other in reversed(leaked):
             other.stop()
     if leaked:
@@ -121,6 +138,69 @@ def kms_rotation(request: pytest.FixtureRequest) -> Iterator[KmsRotation]:
             "if this test passed anyway, the code swallowed that error.",
             pytrace=False,
         )
+
+
+# -- shared fakes: one per class, module or session (scoped.py, docs/scoped-fakes.md) ---------------
+
+
+def _seeded_once(request: pytest.FixtureRequest) -> tuple[KmsRotation, Any, Any]:
+    """The scope's fake, built and seeded once from the ini and that scope's markers, and its checkpoint."""
+    fake = build_fake(request)
+    return fake, fake.checkpoint(), request.node
+
+
+def _shared_for_test(
+    request: pytest.FixtureRequest, fixture: str, shared: tuple[KmsRotation, Any, Any]
+) -> Iterator[KmsRotation]:
+    fake, seeded, scope_node = shared
+    if FIXTURE not in request.fixturenames:
+        narrower = scoped.narrower_markers(request.node, scope_node)
+        if narrower:
+            pytest.fail(scoped.refusal(fixture, request.node, narrower), pytrace=False)
+    fake.restore(seeded)  # every test starts from the seeded state, whatever ran before it
+    yield from _run_for_test(request, fake)
+
+
+@pytest.fixture(scope="class")
+def _kms_rotation_class_seeded(request: pytest.FixtureRequest) -> tuple[KmsRotation, Any, Any]:
+    return _seeded_once(request)
+
+
+@pytest.fixture(scope="module")
+def _kms_rotation_module_seeded(request: pytest.FixtureRequest) -> tuple[KmsRotation, Any, Any]:
+    return _seeded_once(request)
+
+
+@pytest.fixture(scope="session")
+def _kms_rotation_session_seeded(request: pytest.FixtureRequest) -> tuple[KmsRotation, Any, Any]:
+    return _seeded_once(request)
+
+
+@pytest.fixture
+def kms_rotation_class(
+    request: pytest.FixtureRequest, _kms_rotation_class_seeded: tuple[KmsRotation, Any, Any]
+) -> Iterator[KmsRotation]:
+    """One fake for the whole class, seeded once from the class's (and module's) markers; every
+    test gets it reset to that seeded state, running for the test only."""
+    yield from _shared_for_test(request, "kms_rotation_class", _kms_rotation_class_seeded)
+
+
+@pytest.fixture
+def kms_rotation_module(
+    request: pytest.FixtureRequest, _kms_rotation_module_seeded: tuple[KmsRotation, Any, Any]
+) -> Iterator[KmsRotation]:
+    """One fake for the whole module, seeded once from the module's markers (pytestmark); every
+    test gets it reset to that seeded state, running for the test only."""
+    yield from _shared_for_test(request, "kms_rotation_module", _kms_rotation_module_seeded)
+
+
+@pytest.fixture
+def kms_rotation_session(
+    request: pytest.FixtureRequest, _kms_rotation_session_seeded: tuple[KmsRotation, Any, Any]
+) -> Iterator[KmsRotation]:
+    """One fake for the whole session (per xdist worker), configured by the ini options; every
+    test gets it reset to its starting state, running for the test only."""
+    yield from _shared_for_test(request, "kms_rotation_session", _kms_rotation_session_seeded)
 
 
 @pytest.hookimpl(hookwrapper=True)

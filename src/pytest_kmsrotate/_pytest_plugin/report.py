@@ -114,7 +114,14 @@ def call_rows(calls: Sequence[CallRecord]) -> list[str]:
     for call in calls:
         arn = call.key_arn
         rows.append((when(call.time), call.operation, arn.rsplit("/", 1)[-1] if arn else "-", outcome(call)))
-    return table(rows)
+    lines = table(rows)
+    out = lines[:1]
+    for call, line in zip(calls, lines[1:], strict=True):
+        out.append(line)
+        if call.error is not None and call.error.code == "AccessDeniedException" and call.decided_by:
+            # With policies enforced: who asked, and which statement (or none) decided it.
+            out.append(f"    denied {call.caller or 'the account root'}: {call.decided_by}")
+    return out
 
 
 def _calls(calls: Sequence[CallRecord], last: int) -> list[str]:

@@ -109,8 +109,25 @@ def _optional(fields: Mapping[str, Any], name: str, ok: Callable[[Any], bool], w
     return value
 
 
+def is_text(value: Any) -> bool:
+    """A string AWS can hold: Unicode text (no lone surrogate, which has no UTF-8 form)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_str(value: Any) -> bool:
     return isinstance(value, str)
+
+
+def _no_surrogate(value: Any, name: str, label: str) -> None:
+    if isinstance(value, str) and not is_text(value):
+        raise _fail(label, f"{name} must be Unicode text, but {value!r} holds a lone surrogate "
+                           "(AWS refuses it: SerializationException)")
 
 
 def _is_bool(value: Any) -> bool:
@@ -122,7 +139,9 @@ def _is_whole(value: Any) -> bool:
 
 
 def _is_region(value: Any) -> bool:
-    return isinstance(value, str) and bool(value) and all(part.isalnum() for part in value.split("-"))
+    from .settings import is_region_name
+
+    return is_region_name(value)
 
 
 def _created(value: Any, anchor: datetime, label: str) -> datetime:
@@ -131,7 +150,10 @@ def _created(value: Any, anchor: datetime, label: str) -> datetime:
     if isinstance(value, timedelta):
         if value < timedelta(0):
             raise _fail(label, f"created must be {what}, got {value!r}")
-        when = anchor - value
+        try:
+            when = anchor - value
+        except OverflowError:
+            raise _fail(label, f"created must be {what} that lies after year 1, got {value!r}") from None
     elif isinstance(value, datetime):
         when = value
     elif isinstance(value, str):
@@ -144,7 +166,10 @@ def _created(value: Any, anchor: datetime, label: str) -> datetime:
         raise _fail(label, f"created must be {what}, got {value!r}")
     if when.tzinfo is None or when.utcoffset() is None:
         raise _fail(label, f"created must be {what}, got {value!r}")
-    when = when.astimezone(timezone.utc)
+    try:
+        when = when.astimezone(timezone.utc)
+    except OverflowError:
+        raise _fail(label, f"created must be {what} between years 1 and 9999 in UTC, got {value!r}") from None
     if when > anchor:
         raise _fail(label, f"created must not be after the start of the test ({anchor.isoformat()}), "
                            f"got {when.isoformat()}")
@@ -189,15 +214,25 @@ def _tags(fields: Mapping[str, Any], label: str) -> dict[str, str]:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise _fail(label, f"tags must be a mapping of tag keys to tag values (strings), got {value!r}")
+    for tag_key, tag_value in value.items():
+        _no_surrogate(tag_key, "a tag key", label)
+        _no_surrogate(tag_value, f"tag {tag_key!r}", label)
     return dict(value)
 
 
 def _policy(fields: Mapping[str, Any], label: str) -> str | None:
     value = fields.get("policy")
-    if value is None or isinstance(value, str):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        _no_surrogate(value, "policy", label)
         return value
     if isinstance(value, Mapping):
-        return json.dumps(value)
+        try:
+            return json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as error:
+            raise _fail(label, f"policy must be a JSON string or a mapping of JSON values "
+                               f"(str, int, float, bool, None, list, dict): {error}") from None
     raise _fail(label, f"policy must be a JSON string or a mapping, got {value!r}")
 
 
@@ -239,6 +274,7 @@ def parse_key(fields: Mapping[str, Any], label: str, config: Config, anchor: dat
                            f"{did_you_mean(unknown, valid)}; valid fields: {', '.join(valid)}")
     for name in ("alias", "description", "key_spec", "key_usage", "origin"):
         _optional(fields, name, _is_str, "a string", label)
+        _no_surrogate(fields.get(name), name, label)
     for name in ("multi_region", "enabled"):
         _optional(fields, name, _is_bool, "True or False", label)
     _optional(fields, "region", _is_region, "an AWS region name such as 'us-east-1'", label)

@@ -5,10 +5,14 @@ Kept apart from the plugin so the parsing (and its error messages) can be tested
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .._core.clock import LATEST, PLANNING_HORIZON
 from .._core.defaults import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, DEFAULT_START
 
 if TYPE_CHECKING:
@@ -52,8 +56,14 @@ def parse_delay(value: Any, name: str) -> timedelta:
             seconds = float(str(value).strip())
         except ValueError:
             raise SettingsError(f"{name} must be seconds or a timedelta, got {value!r}") from None
+    if not math.isfinite(seconds):
+        raise SettingsError(f"{name} must be a finite number of seconds, got {value!r}")
     if seconds < 0:
         raise SettingsError(f"{name} must not be negative, got {value!r}")
+    if seconds > PLANNING_HORIZON.total_seconds():
+        # The clock keeps room for this much work ahead of it (clock.PLANNING_HORIZON).
+        raise SettingsError(f"{name} must be at most {PLANNING_HORIZON.days} days "
+                            f"({PLANNING_HORIZON.total_seconds():.0f} seconds), got {value!r}")
     return timedelta(milliseconds=round(seconds * 1000))  # AWS's times have millisecond precision
 
 
@@ -68,9 +78,16 @@ def parse_start(value: Any, name: str) -> datetime:
             raise SettingsError(
                 f"{name} must be an ISO 8601 time such as 2024-04-01T00:00:00Z, got {value!r}"
             ) from None
-    if when.tzinfo is None:
+    if when.tzinfo is None or when.utcoffset() is None:
         raise SettingsError(f"{name} must carry a time zone (for example a trailing Z), got {value!r}")
-    return when.astimezone(timezone.utc)
+    try:
+        when = when.astimezone(timezone.utc)
+    except OverflowError:  # datetime(1, 1, 1, tzinfo=+01:00) has no UTC form
+        raise SettingsError(f"{name} must lie between years 1 and 9999 in UTC, got {value!r}") from None
+    if when > LATEST:
+        raise SettingsError(f"{name} must be at or before {LATEST.isoformat()} (the fake dates work up to "
+                            f"{PLANNING_HORIZON.days} days ahead of its clock), got {value!r}")
+    return when
 
 
 def parse_account(value: Any, name: str) -> str:
@@ -80,9 +97,25 @@ def parse_account(value: Any, name: str) -> str:
     return text
 
 
+@functools.cache
+def _region_patterns() -> tuple[re.Pattern[str], ...]:
+    """Each partition's region name pattern, from botocore's endpoint data (loaded on first use:
+    the plugin imports this module at load time and must not import botocore then)."""
+    from botocore.loaders import create_loader
+
+    partitions = create_loader().load_data("endpoints")["partitions"]
+    return tuple(re.compile(p["regionRegex"]) for p in partitions if p.get("regionRegex"))
+
+
+def is_region_name(value: Any) -> bool:
+    """A name of the shape of an AWS Region in some partition (us-east-1, cn-north-1, us-gov-west-1),
+    as botocore's endpoint data describes them; future Regions of a known shape pass too."""
+    return isinstance(value, str) and any(p.match(value) for p in _region_patterns())
+
+
 def parse_region(value: Any, name: str) -> str:
     text = str(value).strip()
-    if not text or not all(part.isalnum() for part in text.split("-")):
+    if not is_region_name(text):
         raise SettingsError(f"{name} must be an AWS region name such as us-east-1, got {value!r}")
     return text
 
@@ -105,7 +138,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("region", "the default region of the fake", DEFAULT_REGION, parse_region),
     Setting("patch_sleep", "time.sleep in the test's thread advances the simulated clock instead of blocking",
             True, parse_bool),
-    Setting("freeze_time", "freezegun keeps datetime/time in step with the simulated clock", True, parse_bool),
+    Setting("freeze_time", "datetime/time/date in every thread read the simulated clock", True, parse_bool),
+    Setting("async_time", "asyncio loops in the test's thread run on the simulated clock and skip idle waits "
+            "(off by default: a timeout guarding another thread's call_soon_threadsafe would fire at once)",
+            False, parse_bool),
+    Setting("follow_freezegun", "the simulated clock follows the test's own freezegun moves (forward only)",
+            False, parse_bool),
+    Setting("enforce_policies", "evaluate key policies, identity policies and grants (AccessDeniedException)",
+            False, parse_bool),
     Setting("aws_managed_rotation_status", "what GetKeyRotationStatus says for AWS managed keys "
             "(AWS was observed to say false, its docs say true)", False, parse_bool),
 )
@@ -159,4 +199,5 @@ def to_config(values: Mapping[str, Any], seed: str) -> Config:
         start=values["start"],
         aws_managed_rotation_status=values["aws_managed_rotation_status"],
         seed=seed,
+        enforce_policies=values["enforce_policies"],
     )

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .._core.access import Credentials
 from .._core.inspection import KeySnapshot, RotationRecord
 from .tracebacks import hide_misuse
 
 if TYPE_CHECKING:
     from .._core.engine import Engine
 
-__all__ = ["EventLog", "KeyHandle", "RotationRecord"]
+__all__ = ["EventLog", "KeyHandle", "Principal", "RotationRecord"]
 
 # The caller's mistakes show the caller's line, not these frames (see tracebacks.py).
 __tracebackhide__ = hide_misuse
@@ -137,3 +138,38 @@ class EventLog(list[dict[str, Any]]):
     def names(self) -> list[str]:
         """eventName (or detail-type) of each event, in order: handy in an assertion."""
         return [e.get("eventName") or e.get("detail-type", "") for e in self]
+
+
+class Principal:
+    """A caller the fake knows: its ARN and the credentials that make a request its own."""
+
+    def __init__(self, credentials: Credentials, region: str) -> None:
+        self.arn = credentials.principal
+        self.access_key_id = credentials.access_key_id
+        self.secret_access_key = credentials.secret_access_key
+        self._region = region
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    @property
+    def client_kwargs(self) -> dict[str, str]:
+        """Keyword arguments for `boto3.client("kms", **kwargs)` (or botocore's `create_client`)."""
+        return {"aws_access_key_id": self.access_key_id, "aws_secret_access_key": self.secret_access_key,
+                "region_name": self._region}
+
+    def client(self, region_name: str | None = None, **kwargs: Any) -> Any:
+        """A botocore KMS client signing as this principal (boto3's `boto3.client` makes the same)."""
+        import botocore.session
+
+        settings = {**self.client_kwargs, **({"region_name": region_name} if region_name else {}), **kwargs}
+        return botocore.session.get_session().create_client("kms", **settings)
+
+    def environment(self) -> dict[str, str]:
+        """Variables that make a child process's AWS SDK sign as this principal."""
+        return {"AWS_ACCESS_KEY_ID": self.access_key_id, "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+                "AWS_DEFAULT_REGION": self._region, "AWS_REGION": self._region}
+
+    def __repr__(self) -> str:
+        return f"<Principal {self.arn}>"
