@@ -78,3 +78,14 @@ def test_bad_delays_are_refused_with_the_reason(kms_rotation: KmsRotation) -> No
         kms_rotation.create_key(on_demand_delay=-1)
     with pytest.raises(ValueError, match=r"^next_on_demand_delay\(delay\) must be seconds or a timedelta, got 'x'$"):
         kms_rotation.next_on_demand_delay("x")  # type: ignore[arg-type]
+
+
+def test_a_checkpoint_keeps_the_next_delay_and_the_key_delays() -> None:
+    with KmsRotation(freeze_time=False) as fake:
+        key = fake.create_key(on_demand_delay=30)
+        checkpoint = fake.checkpoint()
+        fake.next_on_demand_delay(600)
+        fake.restore(checkpoint)
+        _rotate(fake, key.key_id)
+        fake.clock.advance(seconds=30)
+        assert [r.type for r in key.rotations] == ["ON_DEMAND"]
