@@ -124,3 +124,30 @@ def test_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
     command = [str(mkdocs) if mkdocs.exists() else "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("retries", "calls"),
+    [
+        ({"mode": "standard", "max_attempts": 1}, 2),  # counts retries: one retry, two calls
+        ({"mode": "standard", "max_attempts": 0}, 1),
+        ({"mode": "standard", "total_max_attempts": 1}, 1),
+        ({"mode": "standard"}, 3),
+    ],
+)
+def test_the_retry_advice_in_the_howtos_is_what_botocore_does(retries: dict[str, object], calls: int) -> None:
+    """docs/howto/testing-a-rotation-job.md and surviving-throttling-and-500s.md: how to give up at once."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    from pytest_kmsrotate import KmsRotation
+
+    with KmsRotation(freeze_time=False) as fake:
+        kms = boto3.client("kms", region_name="us-east-1", config=BotoConfig(retries=retries))
+        fake.inject_fault("ListKeys", "ThrottlingException", times=None)
+        with pytest.raises(kms.exceptions.ClientError):
+            kms.list_keys()
+        assert [c.operation for c in fake.calls] == ["ListKeys"] * calls
+    advice = [(DOCS / "howto" / page).read_text() for page in
+              ("testing-a-rotation-job.md", "surviving-throttling-and-500s.md")]
+    assert all('"total_max_attempts": 1' in text for text in advice)

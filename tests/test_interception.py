@@ -182,13 +182,28 @@ def test_a_swallowed_unimplemented_operation_fails_the_test_at_teardown(pytester
     )
 
 
-def test_handlers_are_removed_when_the_fake_stops() -> None:
-    from botocore.hooks import HierarchicalEmitter
+def _door_handlers(client: Any) -> list[Any]:
+    """The fake's handlers on one client's emitter."""
+    handlers = client.meta.events._emitter._handlers.prefix_search("before-send.kms.ListKeys")
+    handlers += client.meta.events._emitter._handlers.prefix_search("choose-signer.kms.ListKeys")
+    return [h for h in handlers if type(getattr(h, "__self__", None)).__module__.startswith("pytest_kmsrotate")]
 
-    before = HierarchicalEmitter._emit
+
+def test_patches_and_handlers_are_removed_when_the_fake_stops(server: CountingServer) -> None:
+    from botocore.endpoint import Endpoint
+    from botocore.signers import RequestSigner
+
+    before = (RequestSigner.sign, Endpoint._send)
+    client = loopback_client(server.url)
     with KmsRotation():
-        assert HierarchicalEmitter._emit is not before
-    assert HierarchicalEmitter._emit is before
+        assert (RequestSigner.sign, Endpoint._send) != before
+        client.list_keys()
+        assert len(_door_handlers(client)) == 2
+    assert (RequestSigner.sign, Endpoint._send) == before
+    assert _door_handlers(client) == []
+    with pytest.raises(Exception):  # noqa: B017 - whatever the closed socket makes botocore raise
+        client.list_keys()
+    assert server.accepted >= 1
 
 
 def test_nested_fakes_answer_with_the_innermost_and_unwind_in_order() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.hooks import HierarchicalEmitter
+from botocore.signers import RequestSigner
 
 import pytest_kmsrotate
 from pytest_kmsrotate import Config, KmsRotation
@@ -42,7 +42,7 @@ class _CountingDoor:
 
 
 def test_a_door_opens_and_closes_on_a_running_fake() -> None:
-    real_emit = HierarchicalEmitter._emit
+    real_sign = RequestSigner.sign
     with KmsRotation(Config(seed="doors"), freeze_time=False, patch_sleep=False) as fake:
         (botocore_door,) = fake.doors
         assert botocore_door.name == "botocore" and botocore_door.is_open
@@ -52,7 +52,7 @@ def test_a_door_opens_and_closes_on_a_running_fake() -> None:
         fake.close_door(extra)
         assert fake.doors == (botocore_door,) and (extra.opened, extra.closed) == (1, 1)
         fake.close_door(botocore_door)
-        assert not botocore_door.is_open and HierarchicalEmitter._emit is real_emit
+        assert not botocore_door.is_open and RequestSigner.sign is real_sign
         again = _CountingDoor()
         fake.open_door(again)
     assert (again.opened, again.closed) == (1, 1), "a door still open closes with the fake"

@@ -20,11 +20,11 @@ from datetime import datetime, timezone
 
 import boto3
 import pytest
-from botocore.hooks import HierarchicalEmitter
+from botocore.signers import RequestSigner
 
 # The leaky pattern: one client for the whole module, built before any fake exists.
 LEAKY = boto3.client("kms", region_name="us-east-1")
-REAL_EMIT = HierarchicalEmitter._emit
+REAL_SIGN = RequestSigner.sign
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
@@ -83,7 +83,7 @@ def test_module_level_client_sees_a_fresh_fake(kms_rotation, request, n):
 
 @pytest.mark.parametrize("n", range(3))
 def test_between_fakes_nothing_stays_patched(n):
-    assert HierarchicalEmitter._emit is REAL_EMIT
+    assert RequestSigner.sign is REAL_SIGN
 '''
 
 

@@ -1,7 +1,7 @@
 """Teardown under failure: a test that dies mid-rotation leaves nothing behind (issue 7, reliability 4).
 
 Each pytester suite below fails a test while the fake has everything patched (time.sleep,
-freezegun, the credential containment of KMS clients, botocore's HierarchicalEmitter._emit) and
+freezegun, the credential containment of KMS clients, botocore's RequestSigner.sign) and
 an on-demand rotation is in flight; the next test of the same run checks that every patch is
 gone and that a new fake starts clean. The suites run in file order (`-p no:randomly`) so
 "next" means next.
@@ -21,7 +21,8 @@ import boto3
 import botocore.session
 import freezegun.api
 import pytest
-from botocore.hooks import HierarchicalEmitter
+from botocore.endpoint import Endpoint
+from botocore.signers import RequestSigner
 
 from pytest_kmsrotate import KmsRotation
 
@@ -29,7 +30,8 @@ from pytest_kmsrotate import KmsRotation
 REAL_SLEEP = time.sleep
 REAL_TIME = time.time
 REAL_DATETIME = dt.datetime
-REAL_EMIT = HierarchicalEmitter._emit
+REAL_SIGN = RequestSigner.sign
+REAL_SEND = Endpoint._send
 REAL_CREATE_CLIENT = botocore.session.Session.create_client
 AWS_ENV = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -39,7 +41,7 @@ def assert_patched(kms_rotation):
     """Guard: the failure below really happens while every patch is in place."""
     assert time.sleep is not REAL_SLEEP
     assert dt.datetime.now(dt.timezone.utc) == kms_rotation.clock.now()
-    assert HierarchicalEmitter._emit is not REAL_EMIT
+    assert RequestSigner.sign is not REAL_SIGN
     assert botocore.session.Session.create_client is not REAL_CREATE_CLIENT  # credential containment
 
 
@@ -57,7 +59,8 @@ def check_restored():
     assert dt.datetime is REAL_DATETIME
     assert type(dt.datetime.now()) is REAL_DATETIME  # freezegun's FakeDatetime passes isinstance checks
     assert freezegun.api.freeze_factories == []
-    assert HierarchicalEmitter._emit is REAL_EMIT
+    assert RequestSigner.sign is REAL_SIGN
+    assert Endpoint._send is REAL_SEND
     assert botocore.session.Session.create_client is REAL_CREATE_CLIENT
     assert {k: v for k, v in os.environ.items() if k.startswith("AWS_")} == AWS_ENV
 
@@ -249,10 +252,10 @@ def test_a_fake_the_test_left_running_is_stopped_and_reported(pytester: pytest.P
     pytester.makepyfile(
         """
         import time
-        from botocore.hooks import HierarchicalEmitter
+        from botocore.signers import RequestSigner
         from pytest_kmsrotate import KmsRotation
 
-        REAL_SLEEP, REAL_EMIT = time.sleep, HierarchicalEmitter._emit
+        REAL_SLEEP, REAL_SIGN = time.sleep, RequestSigner.sign
 
         def test_leaks(kms_rotation):
             KmsRotation().start()
@@ -260,7 +263,7 @@ def test_a_fake_the_test_left_running_is_stopped_and_reported(pytester: pytest.P
 
         def test_next_is_clean():
             assert time.sleep is REAL_SLEEP
-            assert HierarchicalEmitter._emit is REAL_EMIT
+            assert RequestSigner.sign is REAL_SIGN
         """
     )
     result = pytester.runpytest("-p", "no:randomly")

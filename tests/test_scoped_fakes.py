@@ -36,9 +36,9 @@ from datetime import datetime, timezone
 
 import boto3
 import pytest
-from botocore.hooks import HierarchicalEmitter
+from botocore.signers import RequestSigner
 
-REAL_EMIT = HierarchicalEmitter._emit
+REAL_SIGN = RequestSigner.sign
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 # Ten years of quarterly automatic rotations: the expensive kind of seeding.
 pytestmark = pytest.mark.kms_keys(alias="alias/shared", rotation_period_in_days=90,
@@ -115,13 +115,13 @@ def test_class_and_session_fakes(pytester: pytest.Pytester, monkeypatch: pytest.
 
         import boto3
         import pytest
-        from botocore.hooks import HierarchicalEmitter
+        from botocore.signers import RequestSigner
 
-        REAL_EMIT = HierarchicalEmitter._emit
+        REAL_SIGN = RequestSigner.sign
 
 
         def test_a_test_without_a_fake_is_not_patched_between_shared_ones():
-            assert HierarchicalEmitter._emit is REAL_EMIT
+            assert RequestSigner.sign is REAL_SIGN
             assert datetime.now(timezone.utc) < datetime(2030, 1, 1, tzinfo=timezone.utc)  # real time
 
 
@@ -179,7 +179,7 @@ from datetime import datetime, timezone
 
 import boto3
 import pytest
-from botocore.hooks import HierarchicalEmitter
+from botocore.signers import RequestSigner
 
 from pytest_kmsrotate import Config, KmsRotation
 

@@ -207,7 +207,8 @@ def test_create_key_builds_a_key_now_without_logging_or_using_injected_faults(
         ({"created": START}, "create_key: created is only for @pytest.mark.kms_keys: create_key() creates the key "
                              "now, at 2024-01-01T00:00:00+00:00 (the simulated clock cannot go back)"),
         ({"alias": "alias/x", "rotaton_period_in_days": 90},
-         f"create_key: unknown field 'rotaton_period_in_days'; valid fields: {', '.join(RUNTIME_FIELDS)}"),
+         f"create_key: unknown field 'rotaton_period_in_days' (did you mean 'rotation_period_in_days'?); "
+         f"valid fields: {', '.join(RUNTIME_FIELDS)}"),
         ({"alias": "alias/x", "key_spec": "SYMMETRIC_DEFAULT"}, None),
     ],
 )
@@ -238,8 +239,10 @@ MANAGED_ONLY = "alias, aws_managed, created, region"
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"rotation_perod_in_days": 90}, f"unknown field 'rotation_perod_in_days'; valid fields: {ALL_FIELDS}"),
-        ({"Alias": "alias/x", "kms": 1}, f"unknown fields 'Alias', 'kms'; valid fields: {ALL_FIELDS}"),
+        ({"rotation_perod_in_days": 90}, "unknown field 'rotation_perod_in_days' (did you mean "
+                                         f"'rotation_period_in_days'?); valid fields: {ALL_FIELDS}"),
+        ({"Alias": "alias/x", "kms": 1}, f"unknown fields 'Alias', 'kms' (did you mean: 'Alias' -> 'alias'?); "
+                                         f"valid fields: {ALL_FIELDS}"),
         ({"alias": 3}, "alias must be a string, got 3"),
         ({"multi_region": "yes"}, "multi_region must be True or False, got 'yes'"),
         ({"enabled": 0}, "enabled must be True or False, got 0"),
@@ -362,8 +365,8 @@ def test_a_bad_key_is_an_error_at_setup_with_the_field_and_the_valid_ones(pytest
     result = pytester.runpytest("-p", "no:randomly", "--strict-markers")
     result.assert_outcomes(errors=1)
     assert error_lines(result) == [
-        "pytest-kmsrotate: @pytest.mark.kms_keys key #1: unknown field 'rotation_perod_in_days'; "
-        f"valid fields: {ALL_FIELDS}"
+        "pytest-kmsrotate: @pytest.mark.kms_keys key #1: unknown field 'rotation_perod_in_days' "
+        f"(did you mean 'rotation_period_in_days'?); valid fields: {ALL_FIELDS}"
     ]
     assert "Traceback" not in result.stdout.str()
 
@@ -446,3 +449,31 @@ def test_seeded_ids_are_the_same_on_every_run(pytester: pytest.Pytester) -> None
     runs = [pytester.runpytest("-s", "-p", "randomly") for _ in range(2)]
     ids = [[line for line in run.stdout.lines if line.startswith("IDS")] for run in runs]
     assert len(ids[0]) == 1 and ids[0] == ids[1]
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("kms_keys(alias='alias/orders', rotation_perod_in_days=90)",
+         "pytest-kmsrotate: @pytest.mark.kms_keys key #1: unknown field 'rotation_perod_in_days' "
+         "(did you mean 'rotation_period_in_days'?); valid fields: " + ALL_FIELDS),
+        ("kms_keys(alias=3)", "pytest-kmsrotate: @pytest.mark.kms_keys key #1: alias must be a string, got 3"),
+        ("kms_keys(replica_regions=['eu-west-1'])",
+         "pytest-kmsrotate: @pytest.mark.kms_keys key #1: replica_regions needs multi_region=True"),
+        ("kms_keys({'alias': 'alias/a'}, alias='alias/b')",
+         "pytest-kmsrotate: @pytest.mark.kms_keys takes mappings (one per key) or keyword arguments (one key), "
+         "not both"),
+        ("kms_rotation(on_demand_limt=3)",
+         "pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt "
+         "(did you mean 'on_demand_limit'?); valid arguments: on_demand_limit, on_demand_delay, start, "
+         "account_id, region, patch_sleep, freeze_time, async_time, follow_freezegun, enforce_policies, "
+         "aws_managed_rotation_status"),
+    ],
+)
+def test_a_setup_error_is_printed_once(pytester: pytest.Pytester, marker: str, message: str) -> None:
+    pytester.makepyfile(f"import pytest\n\n@pytest.mark.{marker}\ndef test_bad():\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    assert error_lines(result) == [message]
+    assert "During handling of the above exception" not in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()

@@ -23,7 +23,31 @@ def test_defaults() -> None:
         "follow_freezegun": False,
         "enforce_policies": False,
         "endpoint": False,
+        "aws_managed_rotation_status": False,
     }
+
+
+def test_aws_managed_rotation_status_is_a_marker_setting(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import boto3
+        import pytest
+
+        @pytest.mark.kms_rotation(aws_managed_rotation_status=True)
+        @pytest.mark.kms_keys(aws_managed="s3")
+        def test_documented_true(kms_rotation):
+            kms = boto3.client("kms", region_name="us-east-1")
+            key = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
+            assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+
+        @pytest.mark.kms_keys(aws_managed="s3")
+        def test_observed_false_by_default(kms_rotation):
+            kms = boto3.client("kms", region_name="us-east-1")
+            key = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
+            assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is False
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
 
 
 def test_marker_wins_over_ini_and_ini_over_the_default() -> None:
@@ -35,7 +59,8 @@ def test_marker_wins_over_ini_and_ini_over_the_default() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"on_demand_limt": 3}, "@pytest.mark.kms_rotation got unknown argument(s) on_demand_limt; valid arguments: "
+        ({"on_demand_limt": 3}, "@pytest.mark.kms_rotation got unknown argument(s) on_demand_limt "
+                                "(did you mean 'on_demand_limit'?); valid arguments: "
                                 + ", ".join(SETTING_NAMES)),
         ({"on_demand_limit": -1}, "kms_rotation(on_demand_limit=...) must be >= 0, got -1"),
         ({"on_demand_limit": True}, "kms_rotation(on_demand_limit=...) must be a whole number, got True"),
@@ -115,11 +140,13 @@ def test_a_bad_marker_fails_the_test_at_setup_with_a_clear_message(pytester: pyt
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt; valid arguments: "
+        ["*pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt "
+         "(did you mean 'on_demand_limit'?); valid arguments: "
          "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time, async_time, "
-         "follow_freezegun, enforce_policies, endpoint"]
+         "follow_freezegun, enforce_policies, endpoint, aws_managed_rotation_status"]
     )
     assert "Traceback" not in result.stdout.str()
+    assert "During handling of the above exception" not in result.stdout.str()
 
 
 def test_help_lists_every_ini_option(pytester: pytest.Pytester) -> None:

@@ -143,7 +143,7 @@ def test_a_restored_fake_shares_nothing_mutable_with_its_checkpoint() -> None:
     engine = _rich_state()
     checkpoint = take(engine)
     restore(engine, checkpoint)
-    keys, aliases, _heap, imports, _rotations = checkpoint.state
+    keys, aliases, _heap, imports, _rotations, _next_delay = checkpoint.state
     for arn, key in engine.state.keys.items():
         assert key is not keys[arn] and key.lineage is not keys[arn].lineage and key.tags is not keys[arn].tags
         for live, kept in zip(key.lineage.materials, keys[arn].lineage.materials, strict=True):

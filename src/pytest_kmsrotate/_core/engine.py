@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from . import event_records, usage
@@ -61,7 +62,7 @@ class Engine:
         self.calls: list[CallRecord] = []
         # Calls and completed rotations in the order they happened; CloudTrail and EventBridge
         # records are built from it only when a test reads them, never on the hot path.
-        self._log: list[CallRecord | event_records.Rotated] = []
+        self._log: list[CallRecord | event_records.Rotated | event_records.RotationRun] = []
         self._built: list[dict[str, Any]] = []
         self.unimplemented: list[str] = []
         self.faults = Faults()
@@ -143,6 +144,17 @@ class Engine:
     def add_fault(self, fault: Fault) -> Fault:
         with self.lock:
             return self.faults.add(fault)
+
+    def set_on_demand_delay(self, arn: str | None, delay: timedelta | None) -> None:
+        """How long on-demand rotations of key `arn` take (None: the fake's delay again), or, with
+        `arn=None`, how long the next on-demand rotation to start takes, whichever key it is."""
+        if delay is not None and (not isinstance(delay, timedelta) or delay < timedelta(0)):
+            raise ValueError(f"on_demand_delay must be a timedelta >= 0, got {delay!r}")
+        with self.lock:
+            if arn is None:
+                self.state.next_on_demand_delay = delay
+            else:
+                self.state.keys[arn].lineage.on_demand_delay = delay
 
     def complete_on_demand_rotations(self, arn: str | None = None) -> int:
         """Finish every on-demand rotation still in progress (of key `arn`, if given), now; how many."""
@@ -240,7 +252,7 @@ class Engine:
     def events(self) -> list[dict[str, Any]]:
         """CloudTrail records of every call and rotation, and EventBridge rotation events, in order."""
         with self.lock:
-            for entry in self._log[self._events_built:]:
+            for entry in _in_time_order(self._log[self._events_built:]):
                 n = len(self._built)
                 if isinstance(entry, CallRecord):
                     self._built.append(event_records.api_call(
@@ -251,6 +263,33 @@ class Engine:
                     self._built.append(event_records.rotation_eventbridge_event(n + 1, entry))
             self._events_built = len(self._log)
             return list(self._built)
+
+
+def _in_time_order(
+    entries: list[CallRecord | event_records.Rotated | event_records.RotationRun],
+) -> list[CallRecord | event_records.Rotated]:
+    """The log with each run of rotations between two calls in time order.
+
+    One clock jump rotates key after key, each a run of dates at a time (`timed_work.settle`);
+    sorting here, when a test reads the events, keeps that cost off the jump. The sort is stable
+    and a run never mixes settles out of order, so this is the order the rotations happened in.
+    """
+    ordered: list[CallRecord | event_records.Rotated] = []
+    run: list[event_records.Rotated] = []
+    for entry in entries:
+        if isinstance(entry, CallRecord):
+            ordered.extend(sorted(run, key=_WHEN))
+            run.clear()
+            ordered.append(entry)
+        elif isinstance(entry, event_records.RotationRun):
+            run.extend(entry.expand())
+        else:
+            run.append(entry)
+    ordered.extend(sorted(run, key=_WHEN))
+    return ordered
+
+
+_WHEN = attrgetter("when")
 
 
 def aws_now(clock: Clock) -> datetime:

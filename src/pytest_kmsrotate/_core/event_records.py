@@ -88,6 +88,29 @@ class Rotated(NamedTuple):
     when: datetime
 
 
+class RotationRun(NamedTuple):
+    """Automatic rotations of one key a period apart, logged as one entry (a long clock jump).
+
+    A jump of a century over a thousand keys makes 405,000 rotations; the run keeps their
+    material IDs and dates and makes their `Rotated` records only when the log is read.
+    """
+
+    key_arn: str
+    key_id: str
+    account: str
+    region: str
+    origin: str
+    previous_material_id: str | None
+    material_ids: list[str]
+    dates: list[datetime]
+
+    def expand(self) -> list[Rotated]:
+        previous = [self.previous_material_id, *self.material_ids[:-1]]
+        return [Rotated(self.key_arn, self.key_id, self.account, self.region, self.origin, "AUTOMATIC",
+                        before, material_id, when)
+                for before, material_id, when in zip(previous, self.material_ids, self.dates, strict=True)]
+
+
 def user_identity(principal: str) -> dict[str, Any]:
     """CloudTrail's userIdentity block for a principal ARN (Root, IAMUser or AssumedRole)."""
     account, resource = principal.split(":")[4], principal.split(":", 5)[5]

@@ -7,7 +7,7 @@ rule in one place and lets the pytest adapter read state without going through t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 # Key states (KeyMetadata.KeyState).
@@ -75,6 +75,10 @@ class Lineage:
     next_rotation_date: datetime | None = None
     on_demand_started: datetime | None = None
     on_demand_used: int = 0
+    # How long this key's on-demand rotations take (None: the fake's Config.on_demand_delay), and
+    # when the one in progress completes.
+    on_demand_delay: timedelta | None = None
+    on_demand_due: datetime | None = None
 
     def current(self) -> KeyMaterial | None:
         for material in reversed(self.materials):

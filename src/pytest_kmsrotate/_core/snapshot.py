@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # State attributes a snapshot copies, and those it leaves alone because they never change or are
 # the fake's identity. tests/core/test_snapshot.py checks the two lists cover State exactly, so
 # a new attribute cannot be forgotten silently.
-STATE_COPIED = ("keys", "aliases", "schedule", "imports", "rotations") + (
+STATE_COPIED = ("keys", "aliases", "schedule", "imports", "rotations", "next_on_demand_delay") + (
     # Grants, custom key stores and last use (issue 15): few and small, so a deep copy is cheap.
     DEEP_COPIED := ("grants", "grant_tokens", "custom_key_stores", "last_usage"))
 STATE_KEPT = ("config", "ids", "event_ids")  # event_ids: the engine's own hook, never changes
@@ -109,13 +109,16 @@ def _copy_imports(book: ImportBook) -> ImportBook:
 
 
 def _copy_parts(keys: dict[str, Key], aliases: dict[Any, Any], heap: list[Any], imports: ImportBook,
-                rotations: list[Any]) -> tuple[Any, ...]:
-    # Aliases, schedule entries and completed rotations are immutable records: new containers suffice.
-    return _copy_keys(keys), dict(aliases), list(heap), _copy_imports(imports), list(rotations)
+                rotations: list[Any], next_on_demand_delay: Any) -> tuple[Any, ...]:
+    # Aliases, schedule entries and completed rotations are immutable records: new containers
+    # suffice (a RotationRun's lists are never changed once logged); the delay is a value.
+    return (_copy_keys(keys), dict(aliases), list(heap), _copy_imports(imports), list(rotations),
+            next_on_demand_delay)
 
 
 def _copy_state(state: State) -> tuple[Any, ...]:
-    return _copy_parts(state.keys, state.aliases, state.schedule.entries(), state.imports, state.rotations)
+    return _copy_parts(state.keys, state.aliases, state.schedule.entries(), state.imports, state.rotations,
+                       state.next_on_demand_delay)
 
 
 def _copy_engine_field(value: Any) -> Any:
@@ -148,8 +151,9 @@ def restore(engine: Engine, snapshot: Checkpoint) -> None:
         raise CheckpointError("this checkpoint was taken from another fake; restore it into the fake it came from")
     with engine.lock:
         state = engine.state
-        keys, aliases, heap, imports, rotations = _copy_from(snapshot)
+        keys, aliases, heap, imports, rotations, next_delay = _copy_from(snapshot)
         state.keys, state.aliases, state.imports, state.rotations = keys, aliases, imports, rotations
+        state.next_on_demand_delay = next_delay
         state.schedule.replace(heap)
         for name, value in zip(DEEP_COPIED, snapshot.deep, strict=True):
             setattr(state, name, copy.deepcopy(value))

@@ -16,6 +16,9 @@ from typing import Any
 
 from botocore.model import Shape
 
+# One encoder for every response: json.dumps with options builds a new one on each call.
+_JSON = json.JSONEncoder(separators=(",", ":"))
+
 
 class DecodeError(ValueError):
     """The request body is not what the model says; AWS answers SerializationException."""
@@ -127,7 +130,7 @@ def _text(shape: Shape, value: str) -> str:
 def encode(shape: Shape | None, data: Mapping[str, Any]) -> bytes:
     if shape is None:
         return b"{}"
-    return json.dumps(_encoder(shape)(data), separators=(",", ":")).encode()
+    return _JSON.encode(_encoder(shape)(data)).encode()
 
 
 Convert = Callable[[Any], Any]
@@ -186,4 +189,4 @@ def encode_error(code: str, message: str | None) -> bytes:
     body: dict[str, str] = {"__type": code}
     if message is not None:
         body["message"] = message
-    return json.dumps(body, separators=(",", ":")).encode()
+    return _JSON.encode(body).encode()

@@ -76,7 +76,8 @@ class Protocol:
                 access_key_id: str | None = None) -> Reply:
         """Answer one request: parse, check types, validate, run, encode; never raises a KMS error.
 
-        `access_key_id` is what the request was signed with: it says who the caller is.
+        `region` and `access_key_id` are what the request was (or, for a door that skips
+        signing, would have been) signed for and with: the access key says who the caller is.
         """
         status, payload = self._dispatch(operation, body, region, access_key_id)
         return self._reply(status, payload)

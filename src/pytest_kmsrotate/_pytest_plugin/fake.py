@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +26,17 @@ from .._process.time_follow import FreezePatch, user_freeze_active
 from .._protocol.partitions import partition_of
 from .._protocol.respond import Protocol
 from .running import RUNNING
+from .settings import parse_delay
+from .tracebacks import hide_misuse
 from .views import EventLog, KeyHandle, Principal
 
 if TYPE_CHECKING:
     from .._adapters import Door
     from .._adapters.http_endpoint import HttpEndpoint
     from .._core.snapshot import Checkpoint
+
+# The caller's mistakes show the caller's line, not these frames (see tracebacks.py).
+__tracebackhide__ = hide_misuse
 
 
 def _nothing() -> None:
@@ -262,6 +268,11 @@ class KmsRotation:
     def events(self) -> EventLog:
         """CloudTrail records of every call and rotation, and EventBridge rotation events."""
         return EventLog(self.engine.events)
+
+    def next_on_demand_delay(self, delay: timedelta | float) -> None:
+        """The next on-demand rotation to start (whichever key) takes `delay` (seconds or a
+        timedelta) to complete; later ones take their key's delay or the test's again."""
+        self.engine.set_on_demand_delay(None, parse_delay(delay, "next_on_demand_delay(delay)"))
 
     def complete_rotations(self) -> int:
         """Finish every on-demand rotation still in progress, now; returns how many there were."""

@@ -95,12 +95,17 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
     from .fake import KmsRotation
     from .seeding import SeedingError, marker_keys
 
+    # pytest.fail runs outside the except blocks: inside, pytest would print the error twice
+    # ("During handling of the above exception, another exception occurred").
     ini = {name: request.config.getini(settings.ini_name(name)) for name in settings.SETTING_NAMES}
+    problem = None
     try:
         values = settings.resolve(ini, _marker_settings(request.node))
         config: Config = settings.to_config(values, seed=request.node.nodeid or "<session>")
     except (settings.SettingsError, ValueError) as error:
-        pytest.fail(f"pytest-kmsrotate: {error}", pytrace=False)
+        problem = f"pytest-kmsrotate: {error}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     # Farthest first (module, class, test), so keys are numbered as a reader meets them.
     markers = reversed(list(request.node.iter_markers("kms_keys")))
     try:
@@ -109,7 +114,8 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
                            async_time=values["async_time"], follow_freezegun=values["follow_freezegun"], keys=keys,
                            endpoint=values["endpoint"])
     except SeedingError as error:
-        pytest.fail(f"pytest-kmsrotate: @pytest.mark.kms_keys {error}", pytrace=False)
+        problem = f"pytest-kmsrotate: @pytest.mark.kms_keys {error}"
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture

@@ -26,11 +26,16 @@ from .._core.managed import PREFIX as MANAGED_PREFIX
 from .._core.managed import SERVICES
 from .._core.rotation import CONFLICT_WINDOW
 from .._protocol.respond import Protocol
+from .settings import SettingsError, did_you_mean, parse_delay
+from .tracebacks import hide_misuse
 from .views import KeyHandle
+
+# The caller's mistakes show the caller's line, not these frames (see tracebacks.py).
+__tracebackhide__ = hide_misuse
 
 FIELDS = (
     "alias", "aws_managed", "created", "description", "enabled", "key_spec", "key_usage", "multi_region",
-    "on_demand_rotations", "origin", "pending_deletion_days", "policy", "region", "replica_regions",
+    "on_demand_delay", "on_demand_rotations", "origin", "pending_deletion_days", "policy", "region", "replica_regions",
     "rotation_period_in_days", "tags",
 )
 # AWS creates and configures its managed keys; a test can only say where and when.
@@ -66,6 +71,7 @@ class SeedKey:
     pending_deletion_days: int | None = None
     on_demand_rotations: int = 0
     replica_regions: tuple[str, ...] = ()
+    on_demand_delay: timedelta | None = None
 
 
 # -- reading markers -----------------------------------------------------------------------------
@@ -264,7 +270,8 @@ def parse_key(fields: Mapping[str, Any], label: str, config: Config, anchor: dat
     unknown = sorted(str(name) for name in set(fields) - set(valid))
     if unknown:
         noun = "field" if len(unknown) == 1 else "fields"
-        raise _fail(label, f"unknown {noun} {', '.join(repr(n) for n in unknown)}; valid fields: {', '.join(valid)}")
+        raise _fail(label, f"unknown {noun} {', '.join(repr(n) for n in unknown)}"
+                           f"{did_you_mean(unknown, valid)}; valid fields: {', '.join(valid)}")
     for name in ("alias", "description", "key_spec", "key_usage", "origin"):
         _optional(fields, name, _is_str, "a string", label)
         _no_surrogate(fields.get(name), name, label)
@@ -302,9 +309,19 @@ def parse_key(fields: Mapping[str, Any], label: str, config: Config, anchor: dat
         pending_deletion_days=days,
         on_demand_rotations=on_demand,
         replica_regions=_replicas(fields, label),
+        on_demand_delay=_delay(fields, label),
     )
     _check_rotation_fields(key, config.on_demand_limit)
     return key
+
+
+def _delay(fields: Mapping[str, Any], label: str) -> timedelta | None:
+    if fields.get("on_demand_delay") is None:
+        return None
+    try:
+        return parse_delay(fields["on_demand_delay"], "on_demand_delay")
+    except SettingsError as error:
+        raise _fail(label, str(error)) from None
 
 
 def parse_keys(keys: Sequence[Mapping[str, Any]], config: Config) -> list[SeedKey]:
@@ -376,6 +393,8 @@ class _Builder:
         self.protocol.engine.complete_on_demand_rotations(self.arn)
 
     def finish(self) -> None:
+        if self.key.on_demand_delay is not None:
+            self.protocol.engine.set_on_demand_delay(self.arn, self.key.on_demand_delay)
         if not self.key.enabled:
             self.call("DisableKey", {"KeyId": self.arn})
         if self.key.pending_deletion_days is not None:

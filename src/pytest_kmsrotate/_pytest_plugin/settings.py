@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -148,6 +148,8 @@ SETTINGS: tuple[Setting, ...] = (
             False, parse_bool),
     Setting("endpoint", "start the local KMS endpoint (kms_rotation.endpoint_url) for child processes "
             "at the start of the test", False, parse_bool),
+    Setting("aws_managed_rotation_status", "what GetKeyRotationStatus says for AWS managed keys "
+            "(AWS was observed to say false, its docs say true)", False, parse_bool),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 
@@ -156,13 +158,26 @@ def ini_name(setting: str) -> str:
     return f"kms_rotation_{setting}"
 
 
+def did_you_mean(unknown: Sequence[str], valid: Sequence[str]) -> str:
+    """A hint naming the closest valid name for each typo that has one ("" if none is close)."""
+    import difflib  # only on the error path
+
+    hints = [f"{name!r} -> {close[0]!r}" for name in unknown
+             if (close := difflib.get_close_matches(str(name), list(valid), n=1))]
+    if not hints:
+        return ""
+    if len(hints) == 1 and len(unknown) == 1:
+        return f" (did you mean {hints[0].split(' -> ')[1]}?)"
+    return f" (did you mean: {', '.join(hints)}?)"
+
+
 def resolve(ini: Mapping[str, Any], marker_kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """Defaults < ini (non-empty values) < marker keywords, each parsed and checked."""
     unknown = sorted(set(marker_kwargs) - set(SETTING_NAMES))
     if unknown:
         raise SettingsError(
-            f"@pytest.mark.kms_rotation got unknown argument(s) {', '.join(unknown)}; "
-            f"valid arguments: {', '.join(SETTING_NAMES)}"
+            f"@pytest.mark.kms_rotation got unknown argument(s) {', '.join(unknown)}"
+            f"{did_you_mean(unknown, SETTING_NAMES)}; valid arguments: {', '.join(SETTING_NAMES)}"
         )
     values: dict[str, Any] = {}
     for setting in SETTINGS:
@@ -184,6 +199,7 @@ def to_config(values: Mapping[str, Any], seed: str) -> Config:
         on_demand_limit=values["on_demand_limit"],
         on_demand_delay=values["on_demand_delay"],
         start=values["start"],
+        aws_managed_rotation_status=values["aws_managed_rotation_status"],
         seed=seed,
         enforce_policies=values["enforce_policies"],
     )

@@ -9,11 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from .._core.access import Credentials
 from .._core.inspection import KeySnapshot, RotationRecord
+from .tracebacks import hide_misuse
 
 if TYPE_CHECKING:
     from .._core.engine import Engine
 
 __all__ = ["EventLog", "KeyHandle", "Principal", "RotationRecord"]
+
+# The caller's mistakes show the caller's line, not these frames (see tracebacks.py).
+__tracebackhide__ = hide_misuse
 
 
 @dataclass(frozen=True)
