@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from pytest_kmsrotate import KmsRotation, NotImplementedByFake
+from pytest_kmsrotate._adapters.botocore_sync import leave_to_the_wire
 from pytest_kmsrotate._process.throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 ClientFactory = Callable[[KmsRotation, str], Any]
@@ -49,6 +50,7 @@ def endpoint_client(fake: KmsRotation, region: str, **options: Any) -> Any:
                           **options)
     # botocore's Endpoint emits before-send through its own reference to the client's emitter.
     client._endpoint._event_emitter = _OverTheWire(client._endpoint._event_emitter)
+    leave_to_the_wire(client)  # nor may the in-process door skip its signing or answer its sends
     return client
 
 

@@ -12,6 +12,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from pytest_kmsrotate import KmsRotation
+from pytest_kmsrotate._adapters.botocore_sync import leave_to_the_wire
 from pytest_kmsrotate._adapters.http_endpoint import real_now
 from pytest_kmsrotate._process.throwaway import FAKE_ACCESS_KEY_ID
 from pytest_kmsrotate._protocol.sigv4 import INVALID_TOKEN, MISSING_TOKEN, SIGNATURE_MISMATCH
@@ -172,6 +173,7 @@ def test_botocore_parses_a_refusal_into_its_client_error(kms_rotation: KmsRotati
     client = boto3.client("kms", region_name="us-east-1", endpoint_url=kms_rotation.endpoint_url,
                           aws_access_key_id=FAKE_ACCESS_KEY_ID, aws_secret_access_key="wrong")
     client._endpoint._event_emitter = _OverTheWire(client._endpoint._event_emitter)
+    leave_to_the_wire(client)
     with pytest.raises(ClientError) as excinfo:
         client.list_keys()
     assert error_of(excinfo) == ("InvalidSignatureException", SIGNATURE_MISMATCH)

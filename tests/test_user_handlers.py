@@ -113,8 +113,9 @@ def test_a_user_choose_signer_handler_wins_and_a_signed_request_is_answered_alik
     client.meta.events.register("before-send.kms", lambda request, **_: headers.append(request.headers))
     arn = client.create_key()["KeyMetadata"]["Arn"]
     assert arn.startswith("arn:aws:kms:eu-west-1:")
-    # Credentials the fake did not issue are never used to sign: throwaway ones stand in.
-    assert b"Credential=AKIAKMSROTATEFAKE000/" in headers[0]["Authorization"]
+    # Static credentials are signed with as they are (reading them asks nothing of the machine);
+    # only refreshable ones are replaced by throwaway ones (tests/test_containment.py).
+    assert b"Credential=AKIAUSERCHOSEN/" in headers[0]["Authorization"]
 
 
 def test_requests_the_fake_answers_are_not_signed_and_carry_region_and_access_key(
@@ -141,7 +142,7 @@ def test_requests_the_fake_answers_are_not_signed_and_carry_region_and_access_ke
     assert foreign.create_key()["KeyMetadata"]["Arn"].startswith("arn:aws:kms:eu-west-1:")
     assert ["Authorization" in h for h in headers] == [False, False]
     assert seen == [("CreateKey", "ap-south-1", caller.access_key_id),
-                    ("CreateKey", "eu-west-1", "AKIAKMSROTATEFAKE000")]
+                    ("CreateKey", "eu-west-1", "AKIAMACHINE")]  # static: read as it is, never refreshed
     assert [c.caller for c in kms_rotation.calls] == ["arn:aws:iam::111122223333:user/rotator", ""]
 
 

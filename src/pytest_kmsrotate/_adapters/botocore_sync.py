@@ -64,6 +64,21 @@ _original_emit: Callable[..., Any] | None = None
 # The KMS signers (one per client) on whose client's emitter the door's handlers are registered;
 # a client that is collected drops out.
 _registered: weakref.WeakKeyDictionary[Any, _ClientHandlers] = weakref.WeakKeyDictionary()
+# Clients that asked to reach the fake over its HTTP endpoint instead (`leave_to_the_wire`):
+# their signers and endpoints are left alone, so their requests are signed and sent for real.
+_wire_signers: weakref.WeakSet[Any] = weakref.WeakSet()
+_wire_endpoints: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def leave_to_the_wire(client: Any) -> None:
+    """Let this client's KMS requests go over HTTP (to the fake's endpoint) rather than in process.
+
+    For tests of the endpoint door itself: every other client is answered in process, even one
+    whose `endpoint_url` is the fake's endpoint.
+    """
+    with _lock:
+        _wire_signers.add(client._request_signer)
+        _wire_endpoints.add(client._endpoint)
 
 
 class _RawBody:
@@ -211,7 +226,7 @@ def _caller_of(signer: Any, context: dict[str, Any] | None) -> tuple[str | None,
 def _sign(self: Any, operation_name: str, request: Any, *args: Any, **kwargs: Any) -> Any:
     original = _original_sign
     door = _open[-1] if _open else None
-    if door is not None and self._service_id.hyphenize() == _SERVICE:
+    if door is not None and self._service_id.hyphenize() == _SERVICE and self not in _wire_signers:
         if self not in _registered:
             with _lock:
                 if _open and self not in _registered:
@@ -226,7 +241,7 @@ def _sign(self: Any, operation_name: str, request: Any, *args: Any, **kwargs: An
 def _send(self: Any, request: Any) -> Any:
     original = _original_send
     door = _open[-1] if _open else None
-    if door is not None and self._endpoint_prefix == _SERVICE:
+    if door is not None and self._endpoint_prefix == _SERVICE and self not in _wire_endpoints:
         target = request.headers.get("X-Amz-Target") or b""
         operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
         authorization = request.headers.get("Authorization")
