@@ -273,3 +273,16 @@ def test_a_grant_authorises_its_operations_with_its_constraints_until_retired(fa
     with pytest.raises(ClientError) as excinfo:
         client.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "billing"})
     assert error_of(excinfo)[0] == "AccessDeniedException"
+
+
+def test_a_principal_over_the_endpoint_is_attributed_and_judged_the_same(fake: KmsRotation, key: str) -> None:
+    from tests._doors import endpoint_client
+
+    over_http = endpoint_client(fake, "us-east-1", **fake.principal(ROTATOR).client_kwargs)
+    served = fake.endpoint.requests_served
+    with pytest.raises(ClientError) as excinfo:
+        over_http.rotate_key_on_demand(KeyId=key)
+    assert error_of(excinfo) == ("AccessDeniedException", _denied(
+        "because no identity-based policy allows the kms:RotateKeyOnDemand action", "kms:RotateKeyOnDemand", key))
+    assert fake.endpoint.requests_served == served + 1, "the request crossed the socket"
+    assert fake.calls[-1].caller == ROTATOR
