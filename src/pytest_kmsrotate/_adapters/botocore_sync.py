@@ -28,6 +28,7 @@ from botocore.hooks import HierarchicalEmitter
 from .._process.credential_containment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .._protocol.respond import Protocol, access_key_of, region_of
 from .._protocol.service_model import service_model
+from .credential_lending import lend_credentials
 
 _SEND_PREFIX = "before-send.kms."
 _SIGN_PREFIX = "before-sign.kms."
@@ -104,18 +105,4 @@ def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_response: 
 
 
 def _lend_credentials(door: BotocoreDoor, kwargs: dict[str, Any]) -> None:
-    """Sign this KMS request with throwaway credentials unless the fake issued the client's own.
-
-    A client made before the fake may hold the machine's credentials, refreshable ones among
-    them (SSO, assume-role, web identity, credential_process): signing with them could refresh
-    them over the network. Only static credentials the fake issued (`kms_rotation.principal`)
-    are kept, so the fake knows who is calling. Static credentials are read without a refresh.
-    """
-    signer = kwargs.get("request_signer")
-    request = kwargs.get("request")
-    if signer is None or request is None:
-        return
-    own: Any = getattr(signer, "_credentials", None)
-    if type(own) is Credentials and door.protocol.engine.access.credentials(own.access_key) is not None:
-        return
-    request.context.setdefault("signing", {})["request_credentials"] = _FAKE_CREDENTIALS
+    lend_credentials(door.protocol, kwargs, Credentials, _FAKE_CREDENTIALS)

@@ -7,6 +7,7 @@ pytest too (`with KmsRotation() as kms: ...`).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
 
 def _nothing() -> None:
     pass
+
+
+def _aiobotocore_installed() -> bool:
+    """Whether the aiobotocore door can open; asks the import system without importing aiobotocore."""
+    return importlib.util.find_spec("aiobotocore") is not None
 
 
 class KmsRotation:
@@ -86,6 +92,10 @@ class KmsRotation:
                 sleep = SleepPatch(self.clock)
                 self._patches.enter(sleep.install, sleep.uninstall)
             self.open_door(BotocoreDoor(self.protocol))
+            if _aiobotocore_installed():
+                from .._adapters.botocore_async import AiobotocoreDoor
+
+                self.open_door(AiobotocoreDoor(self.protocol))
             RUNNING.append(self)
         except BaseException:
             self.stop()
@@ -105,7 +115,7 @@ class KmsRotation:
 
     @property
     def doors(self) -> tuple[Door, ...]:
-        """The doors open on this fake (the botocore door while it runs), oldest first."""
+        """The doors open on this fake (botocore's, and aiobotocore's where installed, while it runs), oldest first."""
         return tuple(self._doors)
 
     def open_door(self, door: Door) -> Door:
