@@ -41,7 +41,10 @@ class FreezePatch:
 
         with _lock:
             if _freezer is None:
-                _freezer = freezegun.freeze_time(self._clock.now(), tick=False, ignore=REAL_TIME_MODULES)
+                # real_asyncio: event loops keep reading real monotonic time, or every
+                # `await asyncio.sleep(n)` (and aiohttp's timeouts) would wait forever.
+                _freezer = freezegun.freeze_time(self._clock.now(), tick=False, ignore=REAL_TIME_MODULES,
+                                                 real_asyncio=True)
                 _frozen = _freezer.start()
             _clocks.append(self._clock)
             _follow(self._clock)
