@@ -5,7 +5,7 @@ machine, so the numbers travel between machines better than absolute times do.
 
     python benchmarks/bench.py            # everything
     python benchmarks/bench.py --quick    # fewer repetitions
-    python benchmarks/bench.py --only calls,time
+    python benchmarks/bench.py --only calls,endpoint,time
 
 Prints a table of medians and ratios, and writes benchmarks/results/latest.json.
 """
@@ -30,8 +30,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from pytest_kmsrotate import KmsRotation
-from pytest_kmsrotate import Config
+from pytest_kmsrotate import Config, KmsRotation
 
 RESULTS = Path(__file__).parent / "results"
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -150,6 +149,53 @@ def bench_calls(repeat: int) -> dict[str, Any]:
     return rows
 
 
+# -- 1b. per-call latency over HTTP: the fake's endpoint against moto's server ---------------
+
+def bench_endpoint(repeat: int) -> dict[str, Any]:
+    """The same boto3 calls over a loopback socket: the fake's endpoint, and moto's ThreadedMotoServer."""
+    fake = KmsRotation(Config(on_demand_limit=10**9), freeze_time=False, patch_sleep=False)
+    fake.start()
+    url = fake.endpoint_url
+    # Only the socket answers: without the in-process door the client's requests really go out.
+    for door in fake.doors:
+        if door.name == "botocore":
+            fake.close_door(door)
+    from pytest_kmsrotate._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+
+    fake_client = boto3.client("kms", region_name="us-east-1", endpoint_url=url,
+                               aws_access_key_id=FAKE_ACCESS_KEY_ID, aws_secret_access_key=FAKE_SECRET_ACCESS_KEY)
+    backends: dict[str, tuple[Any, dict[str, Callable[[], Any]]]] = {
+        "endpoint": (nullcontext, _scenario(fake_client)),
+    }
+    moto_server = None
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:  # pragma: no cover - moto[server] is in the bench extra
+        ThreadedMotoServer = None
+    if ThreadedMotoServer is not None:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+        moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto_server.start()
+        host, port = moto_server.get_host_and_port()
+        moto_client = boto3.client("kms", region_name="us-east-1", endpoint_url=f"http://{host}:{port}")
+        backends["moto_server"] = (nullcontext, _scenario(moto_client))
+    try:
+        medians = _chunked_medians(backends, repeat)
+    finally:
+        fake.stop()
+        if moto_server is not None:
+            moto_server.stop()
+    rows: dict[str, dict[str, float]] = {}
+    for name in medians["endpoint"]:
+        row = {f"{b}_us": medians[b][name] for b in backends}
+        if "moto_server_us" in row:
+            row["moto_server/endpoint"] = row["moto_server_us"] / row["endpoint_us"]
+        rows[name] = row
+    return rows
+
+
 # -- 2. per-test overhead --------------------------------------------------------------------
 
 _TEST_BODY = """
@@ -203,6 +249,77 @@ def bench_suite(tests: int) -> dict[str, Any]:
         "moto/fake": moto_s / fake_s,
         "fixture_setup_teardown_median_ms": statistics.median(setup) * 1e3,
     }
+
+
+# -- 2b. what following the simulated clock costs per test -----------------------------------
+
+def _start_stop_median_ms(make: Callable[[], Any], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fake = make()
+        fake.start()
+        fake.stop()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e3
+
+
+def _freezegun_start_stop_median_ms(repeat: int) -> float:
+    """The per-test cost of the previous design: one freezegun start (a sweep of sys.modules) and stop."""
+    import freezegun
+
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        freezer = freezegun.freeze_time("2024-01-01", tick=False)
+        freezer.start()
+        freezer.stop()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e3
+
+
+_EMPTY_TEST = "\ndef test_{n}({fixture}):\n    pass\n"
+
+
+def _empty_suite_s(tests: int, fixture: str, ini: str) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        (directory / "pytest.ini").write_text("[pytest]\n" + ini)
+        (directory / "test_empty.py").write_text(
+            "import boto3, pytest\n\n@pytest.fixture\ndef nothing():\n    yield\n"
+            + "".join(_EMPTY_TEST.format(n=n, fixture=fixture) for n in range(tests)))
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                        "-p", "no:asyncio", str(directory)], check=True, capture_output=True)
+        return time.perf_counter() - started
+
+
+def bench_fixture(repeat: int, tests: int, rounds: int) -> dict[str, Any]:
+    import boto3  # noqa: F401 - the sweep the old design paid for grows with sys.modules
+
+    with KmsRotation():  # first start pays one-time imports and set-up
+        pass
+    result: dict[str, Any] = {
+        "time_following_on_ms": _start_stop_median_ms(KmsRotation, repeat),
+        "time_following_off_ms": _start_stop_median_ms(lambda: KmsRotation(freeze_time=False), repeat),
+        "async_time_on_ms": _start_stop_median_ms(lambda: KmsRotation(async_time=True), repeat),
+        "previous_design_freezegun_sweep_ms": _freezegun_start_stop_median_ms(max(20, repeat // 10)),
+        "target_ms": 0.5,
+        "tests": tests,
+    }
+    # The sessions take turns, and each keeps its fastest of `rounds`, so a busy machine hits all alike.
+    runs: dict[str, list[float]] = {"baseline": [], "on": [], "off": []}
+    for _ in range(rounds):
+        runs["baseline"].append(_empty_suite_s(tests, "nothing", ""))
+        runs["on"].append(_empty_suite_s(tests, "kms_rotation", ""))
+        runs["off"].append(_empty_suite_s(tests, "kms_rotation", "kms_rotation_freeze_time = false\n"))
+    baseline = min(runs["baseline"])
+    result["suite_no_fixture_s"] = baseline
+    result["suite_fixture_on_s"] = min(runs["on"]) - baseline
+    result["suite_fixture_off_s"] = min(runs["off"]) - baseline
+    result["suite_previous_design_estimate_s"] = (result["previous_design_freezegun_sweep_ms"] / 1e3
+                                                  * tests + result["suite_fixture_off_s"])
+    return result
 
 
 # -- 3. time simulation ----------------------------------------------------------------------
@@ -309,7 +426,8 @@ def bench_scoped(repeat: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", default="calls,suite,time,startup,scoped", help="comma-separated sections")
+    parser.add_argument("--only", default="calls,endpoint,suite,fixture,time,startup,scoped",
+                        help="comma-separated sections")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     only = set(args.only.split(","))
@@ -324,12 +442,27 @@ def main() -> None:
         for name, row in results["calls"].items():
             print(f"{name:24} {row['fake_us']:8.0f} {row['floor_us']:8.0f} {row.get('moto_us', float('nan')):8.0f} "
                   f"{row['fake/floor']:11.2f} {row.get('moto/fake', float('nan')):10.1f}")
+    if "endpoint" in only:
+        results["endpoint"] = bench_endpoint(200 if args.quick else 1000)
+        print("\nPer-call latency over HTTP on loopback, boto3 client (median µs)")
+        print(f"{'operation':24} {'endpoint':>9} {'moto srv':>9} {'moto srv/endpoint':>18}")
+        for name, row in results["endpoint"].items():
+            print(f"{name:24} {row['endpoint_us']:9.0f} {row.get('moto_server_us', float('nan')):9.0f} "
+                  f"{row.get('moto_server/endpoint', float('nan')):18.1f}")
     if "suite" in only:
         results["suite"] = bench_suite(100 if args.quick else 300)
         s = results["suite"]
         print(f"\nA {s['tests']}-test pytest session: fake {s['fake_s']:.2f} s, moto {s['moto_s']:.2f} s, "
               f"moto/fake {s['moto/fake']:.1f}; fixture set-up + teardown median "
               f"{s['fixture_setup_teardown_median_ms']:.3f} ms")
+    if "fixture" in only:
+        results["fixture"] = f = bench_fixture(300 if args.quick else 2000, 1000, 2 if args.quick else 5)
+        print("\nFixture set-up + teardown, median ms (target <= 0.5 ms with time following on)")
+        print(f"time following on {f['time_following_on_ms']:.3f}, off {f['time_following_off_ms']:.3f}, "
+              f"async_time on {f['async_time_on_ms']:.3f}; previous design (a freezegun sweep per test) "
+              f"{f['previous_design_freezegun_sweep_ms']:.2f}")
+        print(f"{f['tests']} tests: the fixture adds {f['suite_fixture_on_s']:.2f} s with time following on, "
+              f"{f['suite_fixture_off_s']:.2f} s off; previous design ~{f['suite_previous_design_estimate_s']:.2f} s")
     if "time" in only:
         results["time"] = bench_time([100, 1000] if args.quick else [100, 1000, 10000])
         print("\nAdvance 100 years over N keys with 90-day rotation, then list every rotation")

@@ -8,19 +8,61 @@ runs once per door, so every door answers every rule identically.
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from pytest_kmsrotate import KmsRotation
+from pytest_kmsrotate import KmsRotation, NotImplementedByFake
+from pytest_kmsrotate._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 ClientFactory = Callable[[KmsRotation, str], Any]
 
 
 def _botocore(fake: KmsRotation, region: str) -> Any:
     return boto3.client("kms", region_name=region)
+
+
+class _OverTheWire:
+    """A client's event emitter minus `before-send`: the in-process door answers that event for
+    every botocore client, so without it this client's requests leave through its HTTP session
+    and reach the fake's endpoint over a real socket (signed, framed and parsed for real)."""
+
+    def __init__(self, emitter: Any) -> None:
+        self._emitter = emitter
+
+    def emit(self, event_name: str, **kwargs: Any) -> Any:
+        if event_name.startswith("before-send."):
+            return []
+        return self._emitter.emit(event_name, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._emitter, name)
+
+
+def endpoint_client(fake: KmsRotation, region: str, **options: Any) -> Any:
+    """A boto3 client whose every request travels over HTTP to `fake.endpoint_url`."""
+    client = boto3.client("kms", region_name=region, endpoint_url=fake.endpoint_url,
+                          aws_access_key_id=FAKE_ACCESS_KEY_ID, aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
+                          **options)
+    # botocore's Endpoint emits before-send through its own reference to the client's emitter.
+    client._endpoint._event_emitter = _OverTheWire(client._endpoint._event_emitter)
+    return client
+
+
+def over_the_wire(client: Any) -> bool:
+    return isinstance(getattr(client, "_endpoint", None) and client._endpoint._event_emitter, _OverTheWire)
+
+
+def raises_gap(client: Any, match: str) -> Any:
+    """What meeting a gap in the fake raises for this client: `NotImplementedByFake` in-process;
+    over HTTP, where no Python exception can travel, a ClientError with that code and message."""
+    if over_the_wire(client):
+        return pytest.raises(ClientError, match=rf"\(NotImplementedByFake\).*{re.escape(match)}")
+    return pytest.raises(NotImplementedByFake, match=re.escape(match))
 
 
 AIOBOTOCORE_MISSING = "aiobotocore is not installed (it is in the `aio` extra; CI runs it in .venv-aio)"
@@ -42,4 +84,5 @@ def _aiobotocore(fake: KmsRotation, region: str) -> Any:
 CLIENT_FACTORIES: dict[str, ClientFactory] = {
     "botocore": _botocore,
     "aiobotocore": _aiobotocore,
+    "endpoint": endpoint_client,
 }

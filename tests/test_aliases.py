@@ -15,9 +15,15 @@ ARN_PREFIX = "arn:aws:kms:us-east-1:111122223333"
 
 
 def _aliases(kms: Any, **params: Any) -> list[dict[str, Any]]:
+    """The aliases that point at a key (AWS also lists its predefined, unassociated alias/aws/*)."""
     response = kms.list_aliases(**params)
     assert_matches_output_shape("ListAliases", response)
-    return response["Aliases"]  # type: ignore[no-any-return]
+    return [a for a in response["Aliases"] if "TargetKeyId" in a]
+
+
+def _predefined(kms: Any) -> list[dict[str, Any]]:
+    return [a for page in kms.get_paginator("list_aliases").paginate() for a in page["Aliases"]
+            if "TargetKeyId" not in a]
 
 
 def test_create_alias_and_list_it(kms: Any, kms_rotation: Any, symmetric_key: dict[str, Any]) -> None:
@@ -160,8 +166,10 @@ def test_list_aliases_pages(kms: Any, symmetric_key: dict[str, Any]) -> None:
     assert_matches_output_shape("ListAliases", first)
     assert first["Truncated"] is True
     pages = list(kms.get_paginator("list_aliases").paginate(PaginationConfig={"PageSize": 2}))
-    assert [len(p["Aliases"]) for p in pages] == [2, 2, 1]
-    assert [a["AliasName"] for p in pages for a in p["Aliases"]] == names
+    listed = [a["AliasName"] for p in pages for a in p["Aliases"]]
+    assert all(len(p["Aliases"]) == 2 for p in pages[:-1])
+    assert [n for n in listed if not n.startswith("alias/aws/")] == names
+    assert listed == sorted(listed) and len(listed) == len(set(listed))
     with pytest.raises(ClientError) as excinfo:
         kms.list_aliases(Marker="garbage")
     assert error_of(excinfo) == ("InvalidMarkerException", "")
@@ -170,7 +178,7 @@ def test_list_aliases_pages(kms: Any, symmetric_key: dict[str, Any]) -> None:
 def test_aliases_are_scoped_by_region(kms: Any, symmetric_key: dict[str, Any]) -> None:
     kms.create_alias(AliasName="alias/orders", TargetKeyId=symmetric_key["KeyId"])
     west = boto3.client("kms", region_name="us-west-2")
-    assert west.list_aliases()["Aliases"] == []
+    assert _aliases(west) == []
     with pytest.raises(ClientError) as excinfo:
         west.describe_key(KeyId="alias/orders")
     assert error_of(excinfo) == (
@@ -183,3 +191,33 @@ def test_aliases_are_scoped_by_region(kms: Any, symmetric_key: dict[str, Any]) -
     west_key = west.create_key()["KeyMetadata"]
     west.create_alias(AliasName="alias/orders", TargetKeyId=west_key["KeyId"])  # same name, other region
     assert west.describe_key(KeyId="alias/orders")["KeyMetadata"]["Arn"] == west_key["Arn"]
+
+
+def test_predefined_aws_aliases_are_listed_without_a_target(kms: Any) -> None:
+    """Issue 15, deviation 2: AWS lists alias/aws/* aliases it has not yet associated with a key."""
+    predefined = _predefined(kms)
+    assert {"AliasName": "alias/aws/s3", "AliasArn": f"{ARN_PREFIX}:alias/aws/s3"} in predefined
+    assert all(set(a) == {"AliasName", "AliasArn"} and a["AliasName"].startswith("alias/aws/") for a in predefined)
+    s3 = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]  # associates it with its key
+    assert "alias/aws/s3" not in {a["AliasName"] for a in _predefined(kms)}
+    [entry] = [a for a in _aliases(kms) if a["AliasName"] == "alias/aws/s3"]
+    assert entry["TargetKeyId"] == s3["KeyId"]
+    assert _aliases(kms, KeyId=s3["KeyId"]) == [entry]  # a key's aliases: no predefined ones
+
+
+@pytest.mark.parametrize("name", ["alias/a:b", "alias/é", "alias/a b"])
+def test_alias_names_allow_only_alphanumerics_slash_underscore_dash(kms: Any, symmetric_key: dict[str, Any],
+                                                                    name: str) -> None:
+    """Issue 15, deviation 6: the model's pattern allows ':', AWS does not."""
+    for call in (lambda: kms.create_alias(AliasName=name, TargetKeyId=symmetric_key["KeyId"]),
+                 lambda: kms.update_alias(AliasName=name, TargetKeyId=symmetric_key["KeyId"]),
+                 lambda: kms.delete_alias(AliasName=name)):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        code, message = error_of(excinfo)
+        assert code == "ValidationException" and f"Value '{name}' at 'aliasName' failed to satisfy" in message
+    with pytest.raises(ClientError) as excinfo:
+        kms.create_alias(AliasName="alias/a:b", TargetKeyId=symmetric_key["KeyId"])
+    assert error_of(excinfo)[1] == (
+        "1 validation error detected: Value 'alias/a:b' at 'aliasName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: ^[a-zA-Z0-9/_-]+$")

@@ -114,3 +114,108 @@ def test_freeze_time_false_lets_real_time_through(pytester: pytest.Pytester) -> 
             assert kms_rotation.clock.now() == datetime(2024, 1, 1, tzinfo=timezone.utc)
     """)
     result.assert_outcomes(passed=1)
+
+
+# -- follow_freezegun=True: the fake's clock follows the test's freezegun moves -----------------------
+
+def test_follow_freezegun_follows_freezer_moves_forward(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_freezer")
+    result = _run(pytester, """
+        from datetime import datetime, timedelta, timezone
+
+        import boto3
+        import pytest
+
+
+        @pytest.mark.kms_rotation(follow_freezegun=True, start="2024-01-01T00:00:00Z")
+        def test_follow(kms_rotation, freezer):
+            kms = boto3.client("kms", region_name="us-east-1")
+            key = kms.create_key()["KeyMetadata"]["KeyId"]
+            kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+            freezer.tick(timedelta(days=1))
+            assert kms_rotation.clock.now() == datetime(2024, 1, 2, tzinfo=timezone.utc)
+            freezer.move_to("2024-04-01")
+            assert kms_rotation.clock.now() == datetime(2024, 4, 1, tzinfo=timezone.utc)
+            assert datetime.now(timezone.utc) == kms_rotation.clock.now()
+            # The existing suite's time travel now rotates keys.
+            assert len(kms.list_key_rotations(KeyId=key)["Rotations"]) == 1
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_follow_freezegun_follows_a_freeze_started_before_the_fake(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_freezer")
+    result = _run(pytester, """
+        from datetime import datetime, timedelta, timezone
+
+        import pytest
+
+
+        @pytest.mark.kms_rotation(follow_freezegun=True, start="2024-01-01T00:00:00Z")
+        def test_follow(freezer, kms_rotation):
+            freezer.move_to("2030-01-01")
+            assert kms_rotation.clock.now() == datetime(2030, 1, 1, tzinfo=timezone.utc)
+            assert datetime.now(timezone.utc) == kms_rotation.clock.now()
+            kms_rotation.clock.advance(days=1)  # the fake's own freeze is innermost and follows the clock
+            assert datetime.now(timezone.utc) == datetime(2030, 1, 2, tzinfo=timezone.utc)
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_follow_freezegun_follows_freeze_time_blocks_and_ticks(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, """
+        from datetime import datetime, timedelta, timezone
+
+        import freezegun
+        import pytest
+        from pytest_kmsrotate import ClockError
+
+
+        @pytest.mark.kms_rotation(follow_freezegun=True, start="2024-01-01T00:00:00Z")
+        def test_follow(kms_rotation):
+            with freezegun.freeze_time("2024-06-01") as frozen:
+                assert kms_rotation.clock.now() == datetime(2024, 6, 1, tzinfo=timezone.utc)
+                frozen.tick(3600)
+                assert kms_rotation.clock.now() == datetime(2024, 6, 1, 1, tzinfo=timezone.utc)
+                with pytest.raises(ClockError, match="follow_freezegun: freezegun moved to 2024-05-01T00:00:00"
+                                   r"\\+00:00, before the simulated clock \\(2024-06-01T01:00:00\\+00:00\\)"):
+                    frozen.move_to("2024-05-01")
+                # Refused moves leave both clocks where they were.
+                assert datetime.now(timezone.utc) == datetime(2024, 6, 1, 1, tzinfo=timezone.utc)
+                assert kms_rotation.clock.now() == datetime(2024, 6, 1, 1, tzinfo=timezone.utc)
+            with pytest.raises(ClockError, match="only moves forward"):
+                with freezegun.freeze_time("2020-01-01"):
+                    pass
+            assert datetime.now(timezone.utc) == kms_rotation.clock.now()  # the refused freeze is undone
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_without_follow_freezegun_the_clocks_stay_apart(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, """
+        from datetime import datetime, timezone
+
+        import freezegun
+
+
+        def test_apart(kms_rotation):
+            with freezegun.freeze_time("2030-01-01") as frozen:
+                frozen.tick(3600)
+            with freezegun.freeze_time("2020-01-01"):
+                pass  # going back is fine: the fake does not follow
+            assert kms_rotation.clock.now() == datetime(2024, 1, 1, tzinfo=timezone.utc)
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_asyncio_runs_inside_the_fakes_own_freezegun_freeze(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_freezer")
+    result = _run(pytester, """
+        import asyncio
+
+
+        def test_loop(freezer, kms_rotation):
+            # The fake's freeze on top of the freezer's keeps the loop's clock real (real_asyncio).
+            asyncio.run(asyncio.wait_for(asyncio.sleep(0.01), timeout=5))
+    """, "-p", "timeout", "--timeout=60")
+    result.assert_outcomes(passed=1)

@@ -173,6 +173,7 @@ def test_existing_import_of_other_bytes_is_incorrect_material(kms: Any, external
 def test_validation_rules(
     kms: Any, kms_rotation: Any, external: dict[str, Any], kwargs: dict[str, Any], message: str
 ) -> None:
+    kwargs = dict(kwargs)  # the parameter is shared by every door's run of this test
     if "ValidTo" in kwargs:
         kwargs["ValidTo"] = kms_rotation.clock.now() + kwargs["ValidTo"]
     if kwargs.get("ExpirationModel", "") is None:

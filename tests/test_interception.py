@@ -146,14 +146,16 @@ def test_errors_reach_botocore_as_modeled_exceptions(kms: Any) -> None:
 
 
 def test_unimplemented_operation_raises_something_clienterror_cannot_catch() -> None:
-    # Outside the fixture, so that its teardown check (tested below) does not fire here.
-    with KmsRotation() as fake, pytest.raises(NotImplementedByFake, match="'ListGrants'") as excinfo:
+    # Outside the fixture, so that its teardown check (tested below) does not fire here. The fake
+    # answers every operation of today's model, so one is taken out, as a future botocore's would be.
+    with KmsRotation() as fake, pytest.raises(NotImplementedByFake, match="'DescribeCustomKeyStores'") as excinfo:
+        del fake.engine._operations["DescribeCustomKeyStores"]
         try:
-            boto3.client("kms", region_name="us-east-1").list_grants(KeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
+            boto3.client("kms", region_name="us-east-1").describe_custom_key_stores()
         except ClientError:  # pragma: no cover - the point is that this cannot catch it
             pytest.fail("NotImplementedByFake was caught as a ClientError")
     assert not isinstance(excinfo.value, ClientError)
-    assert fake.unimplemented_calls == ["ListGrants"]
+    assert fake.unimplemented_calls == ["DescribeCustomKeyStores"]
 
 
 def test_a_swallowed_unimplemented_operation_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
@@ -162,9 +164,9 @@ def test_a_swallowed_unimplemented_operation_fails_the_test_at_teardown(pytester
         import boto3
 
         def test_swallows(kms_rotation):
+            del kms_rotation.engine._operations["DescribeCustomKeyStores"]  # as if a future operation
             try:
-                boto3.client("kms", region_name="us-east-1").list_grants(
-                    KeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
+                boto3.client("kms", region_name="us-east-1").describe_custom_key_stores()
             except Exception:
                 pass
         """
@@ -174,7 +176,7 @@ def test_a_swallowed_unimplemented_operation_fails_the_test_at_teardown(pytester
     result.stdout.fnmatch_lines(
         [
             "*pytest-kmsrotate: the code under test called KMS operation(s) the fake does not implement: "
-            "ListGrants. Each call raised NotImplementedByFake; if this test passed anyway, the code "
+            "DescribeCustomKeyStores. Each call raised NotImplementedByFake; if this test passed anyway, the code "
             "swallowed that error."
         ]
     )

@@ -45,8 +45,9 @@ SUITE = """
         pass
 
     def test_teardown_error(kms_rotation):
+        del kms_rotation.engine._operations["DescribeCustomKeyStores"]  # as if a future operation
         try:
-            boto3.client("kms", region_name="us-east-1").list_grants(KeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
+            boto3.client("kms", region_name="us-east-1").describe_custom_key_stores()
         except Exception:
             pass  # the fixture fails the test at teardown for the unimplemented operation
 """

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from pytest_kmsrotate._core.model import CREATING, UNAVAILABLE, UPDATING
+from tests._key_stores import connected_store
 from tests._rotation_support import NON_SYMMETRIC, ROOT, expect_error, external_key, ok, set_fields
 from tests.conftest import error_of
 
@@ -145,7 +146,7 @@ def test_aws_managed_key_is_access_denied(kms: Any, op: str, name: str) -> None:
 
 @pytest.mark.parametrize("op", ["enable_key_rotation", "disable_key_rotation"])
 def test_custom_key_store_key_is_unsupported(kms: Any, kms_rotation: Any, op: str) -> None:
-    arn = kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId="cks-1234567890abcdef0")["KeyMetadata"]["Arn"]
+    arn = kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=connected_store(kms))["KeyMetadata"]["Arn"]
     message = f"{arn} origin is AWS_CLOUDHSM which is not valid for this operation."
     expect_error(getattr(kms, op), "UnsupportedOperationException", message, KeyId=arn)
     set_fields(kms_rotation, arn, key_state=UNAVAILABLE)  # a disconnected store

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_kmsrotate._core.model import CREATING, PENDING_IMPORT, UNAVAILABLE, UPDATING
 from pytest_kmsrotate._core.rotation import CONFLICT_MESSAGE
+from tests._key_stores import connected_store
 from tests._rotation_support import NON_SYMMETRIC, ROOT, expect_error, external_key, key_of, ok, set_fields
 
 
@@ -176,7 +177,7 @@ def test_aws_managed_key_is_access_denied(kms: Any) -> None:
 
 @pytest.mark.parametrize("state", [None, UNAVAILABLE])
 def test_custom_key_store_key_is_unsupported(kms: Any, kms_rotation: Any, state: str | None) -> None:
-    arn = kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId="cks-1234567890abcdef0")["KeyMetadata"]["Arn"]
+    arn = kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=connected_store(kms))["KeyMetadata"]["Arn"]
     if state:
         set_fields(kms_rotation, arn, key_state=state)
     expect_error(kms.rotate_key_on_demand, "UnsupportedOperationException",

@@ -1,4 +1,4 @@
-"""A model-based test: random sequences of rotation and key-state calls through a real boto3 client."""
+"""A model-based test: random sequences of rotation, key-state and grant calls through a real boto3 client."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class Model:
     on_demand: int = 0
     deletion: datetime | None = None
     rotations: list[tuple[datetime, str]] = field(default_factory=list)
+    grants: list[tuple[str, str]] = field(default_factory=list)  # (GrantId, GrantToken), oldest first
 
 
 class RotationMachine(RuleBasedStateMachine):
@@ -176,6 +177,26 @@ class RotationMachine(RuleBasedStateMachine):
         if pending:
             m.state, m.deletion = "Disabled", None
 
+    @rule(arn=keys)
+    def create_grant(self, arn: str) -> None:
+        self.settle()
+        m = self.models[arn]
+        pending = ("KMSInvalidStateException", f"{arn} is pending deletion.") if m.state == "PendingDeletion" else None
+        response = self.call("create_grant", self.gone(m) or pending, KeyId=arn,
+                             GranteePrincipal="arn:aws:iam::111122223333:role/r", Operations=["Decrypt"])
+        if response is not None:
+            m.grants.append((response["GrantId"], response["GrantToken"]))
+
+    @rule(arn=keys, by_token=st.booleans())
+    def retire_oldest_grant(self, arn: str, by_token: bool) -> None:
+        self.settle()
+        m = self.models[arn]
+        if not m.grants or m.state == "Deleted":
+            return
+        grant_id, token = m.grants.pop(0)
+        params = {"GrantToken": token} if by_token else {"KeyId": arn, "GrantId": grant_id}
+        self.call("retire_grant", None, **params)
+
     @rule(days=st.sampled_from([0, 1, 10, 89, 90, 200, 400]), minutes=st.sampled_from([0, 10, 25]))
     def advance(self, days: int, minutes: int) -> None:
         self.fake.clock.advance(days=days, minutes=minutes)
@@ -188,6 +209,9 @@ class RotationMachine(RuleBasedStateMachine):
             if m.state == "Deleted":
                 self.call("get_key_rotation_status", self.gone(m), KeyId=arn)
                 continue
+            granted = [g["GrantId"] for p in self.kms.get_paginator("list_grants").paginate(KeyId=arn)
+                       for g in p["Grants"]]
+            assert granted == [grant_id for grant_id, _ in m.grants], arn
             listed = [(e["RotationDate"], e["RotationType"]) for e in self.paged(arn)]
             assert listed == m.rotations, arn
             status = self.kms.get_key_rotation_status(KeyId=arn)

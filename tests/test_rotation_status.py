@@ -9,6 +9,7 @@ import pytest
 
 from pytest_kmsrotate._core.config import Config
 from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
+from tests._key_stores import connected_store
 from tests._rotation_support import NON_SYMMETRIC, expect_error, external_key, ok
 
 
@@ -86,7 +87,7 @@ def test_aws_managed_status_is_configurable() -> None:
 
 
 def test_custom_key_store_key_is_unsupported(kms: Any) -> None:
-    arn = kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId="cks-1234567890abcdef0")["KeyMetadata"]["Arn"]
+    arn = kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=connected_store(kms))["KeyMetadata"]["Arn"]
     expect_error(kms.get_key_rotation_status, "UnsupportedOperationException",
                  f"{arn} origin is AWS_CLOUDHSM which is not valid for this operation.", KeyId=arn)
 

@@ -19,7 +19,10 @@ def test_defaults() -> None:
         "region": "us-east-1",
         "patch_sleep": True,
         "freeze_time": True,
+        "async_time": False,
+        "follow_freezegun": False,
         "enforce_policies": False,
+        "endpoint": False,
     }
 
 
@@ -45,6 +48,7 @@ def test_marker_wins_over_ini_and_ini_over_the_default() -> None:
         ({"account_id": "123"}, "kms_rotation(account_id=...) must be a 12-digit AWS account ID, got '123'"),
         ({"region": "us east"}, "kms_rotation(region=...) must be an AWS region name such as us-east-1, got 'us east'"),
         ({"patch_sleep": "maybe"}, "kms_rotation(patch_sleep=...) must be true or false, got 'maybe'"),
+        ({"endpoint": "perhaps"}, "kms_rotation(endpoint=...) must be true or false, got 'perhaps'"),
     ],
 )
 def test_bad_values_are_named_with_the_reason(kwargs: dict[str, object], message: str) -> None:
@@ -112,7 +116,8 @@ def test_a_bad_marker_fails_the_test_at_setup_with_a_clear_message(pytester: pyt
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         ["*pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt; valid arguments: "
-         "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time, enforce_policies"]
+         "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time, async_time, "
+         "follow_freezegun, enforce_policies, endpoint"]
     )
     assert "Traceback" not in result.stdout.str()
 

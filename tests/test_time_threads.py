@@ -1,9 +1,10 @@
-"""What the sleep patch does in threads other than the test's (issue 4; documented in sleep.py).
+"""What the sleep patch does in threads other than the test's (issues 4 and 12; see sleep.py).
 
 The thread that started the fake, and botocore's retry loop in any thread, advance the
-simulated clock instead of sleeping. Every other `time.sleep` in another thread is a real sleep:
-sleeps of concurrent threads overlap in time, so adding them all to one clock would be wrong.
-A spy installed as `time.sleep` before the fake starts sees exactly the sleeps that really happen.
+simulated clock instead of sleeping. A `time.sleep(n)` in another thread pauses for at most
+1 ms for real (so pollers do not spin) and moves the clock to its wake time, simulated now + n,
+unless another thread already moved it past. A spy installed as `time.sleep` before the fake
+starts sees exactly the real pauses.
 """
 
 from __future__ import annotations
@@ -59,13 +60,36 @@ def test_the_test_thread_never_really_sleeps(spied_fake: tuple[KmsRotation, Slee
     assert fake.clock.now() - before == timedelta(hours=1)
 
 
-def test_a_worker_threads_sleep_is_real_and_leaves_the_clock_alone(
+def test_a_worker_threads_sleep_moves_the_clock_to_its_wake_time(
         spied_fake: tuple[KmsRotation, SleepSpy]) -> None:
     fake, spy = spied_fake
     before = fake.clock.now()
-    ident, _ = run_in_thread(lambda: time.sleep(0.005))
-    assert spy.calls == [(ident, 0.005)]
-    assert fake.clock.now() == before
+    ident, _ = run_in_thread(lambda: time.sleep(3600))
+    assert spy.calls == [(ident, 0.001)]  # a real pause of 1 ms, not an hour
+    assert fake.clock.now() - before == timedelta(hours=1)
+    ident, _ = run_in_thread(lambda: time.sleep(0.0005))
+    assert spy.calls[-1] == (ident, 0.0005)
+    assert fake.clock.now() - before == timedelta(hours=1, microseconds=500)
+
+
+def test_workers_sleeping_side_by_side_do_not_add_up(spied_fake: tuple[KmsRotation, SleepSpy]) -> None:
+    fake, _ = spied_fake
+    before = fake.clock.now()
+    start = threading.Barrier(4)
+
+    def sleeper() -> None:
+        start.wait(10)
+        time.sleep(60)
+
+    workers = [threading.Thread(target=sleeper) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert not any(worker.is_alive() for worker in workers)
+    # Each wakes 60 s after the moment it fell asleep; the clock is never moved by 4 x 60 s at once,
+    # and at least 60 s passed.
+    assert timedelta(seconds=60) <= fake.clock.now() - before <= timedelta(seconds=240)
 
 
 def test_botocore_retries_in_a_worker_thread_move_the_clock_without_sleeping(

@@ -115,4 +115,4 @@ def test_an_alias_cannot_target_a_key_scheduled_for_deletion(kms: Any, kms_rotat
     with pytest.raises(ClientError) as excinfo:
         kms.create_alias(AliasName="alias/x", TargetKeyId=arn)
     assert error_of(excinfo) == ("KMSInvalidStateException", f"{arn} {PENDING_TEXT[state]}")
-    assert kms.list_aliases()["Aliases"] == []  # nothing was made
+    assert [a for a in kms.list_aliases()["Aliases"] if "TargetKeyId" in a] == []  # nothing was made

@@ -182,3 +182,17 @@ def test_a_checkpoint_only_restores_into_its_own_engine() -> None:
     with pytest.raises(CheckpointError, match="taken from another fake"):
         restore(other, checkpoint)
     assert other.state.keys == {}
+
+
+
+def test_grants_key_stores_and_last_use_come_back_too() -> None:
+    engine, arn = _seeded()
+    checkpoint = take(engine)
+    engine.execute("CreateGrant", {"KeyId": arn, "GranteePrincipal": "arn:aws:iam::111122223333:role/r",
+                                   "Operations": ["Encrypt"]})
+    engine.execute("Encrypt", {"KeyId": arn, "Plaintext": b"p"})
+    assert engine.execute("ListGrants", {"KeyId": arn})["Grants"]
+    assert engine.execute("GetKeyLastUsage", {"KeyId": arn})["KeyLastUsage"]["Operation"] == "Encrypt"
+    restore(engine, checkpoint)
+    assert engine.execute("ListGrants", {"KeyId": arn})["Grants"] == []
+    assert engine.execute("GetKeyLastUsage", {"KeyId": arn})["KeyLastUsage"] == {}

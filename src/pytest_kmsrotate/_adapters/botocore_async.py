@@ -129,7 +129,7 @@ async def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_resp
             # Ours is the only answer: later handlers never see KMS traffic.
             return [(_emit, response)]
         if event_name.startswith(_SIGN_PREFIX):
-            lend_credentials(door.protocol, kwargs, AioCredentials, _FAKE_CREDENTIALS)
+            lend_credentials(kwargs, AioCredentials, _FAKE_CREDENTIALS)
     return await _original(AioHierarchicalEmitter, "_emit")(self, event_name, kwargs, stop_on_response)
 
 

@@ -98,11 +98,11 @@ def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_response: 
             # Ours is the only answer: later handlers (moto's, for one) never see KMS traffic.
             return [(_emit, response)]
         if event_name.startswith(_SIGN_PREFIX):
-            _lend_credentials(door, kwargs)
+            _lend_credentials(kwargs)
     if original is None:  # uninstalled between the lookup and the call by another thread
         return HierarchicalEmitter._emit(self, event_name, kwargs, stop_on_response)
     return original(self, event_name, kwargs, stop_on_response)
 
 
-def _lend_credentials(door: BotocoreDoor, kwargs: dict[str, Any]) -> None:
-    lend_credentials(door.protocol, kwargs, Credentials, _FAKE_CREDENTIALS)
+def _lend_credentials(kwargs: dict[str, Any]) -> None:
+    lend_credentials(kwargs, Credentials, _FAKE_CREDENTIALS)

@@ -7,15 +7,20 @@ create, repoint or delete them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import errors
 from .key_states import SCHEDULED_FOR_DELETION, check_key_state
-from .managed import is_reserved
+from .managed import PREFIX, SERVICES, is_reserved
 from .model import Alias, Key
 from .paging import marker_secret, page
 from .resolve import alias_arn, key_by_id_or_arn, resolve_key
 from .state import Request, State
+
+# Developer guide (alias names): after `alias/`, only alphanumerics, `/`, `_` and `-`; the model's
+# pattern also allows `:` (issue 15, deviation 6).
+_NAME = re.compile(r"[a-zA-Z0-9/_-]+")
 
 
 def _check_name(name: str) -> None:
@@ -24,6 +29,12 @@ def _check_name(name: str) -> None:
         raise errors.validation(
             'Alias must start with the prefix "alias/". Please see '
             "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
+        )
+    if not _NAME.fullmatch(name):
+        # inferred text: Coral's pattern refusal, with the pattern AWS documents.
+        raise errors.validation(
+            f"1 validation error detected: Value '{name}' at 'aliasName' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9/_-]+$"
         )
     if is_reserved(name):
         # Not a modelled KMS error: AWS sends it with no message (3P local-kms and moto agree).
@@ -108,6 +119,13 @@ def list_aliases(state: State, request: Request) -> dict[str, Any]:
         aliases = [a for a in aliases if a.target_key_id == key.key_id]
         scope += f":{key.arn}"
     entries = [_entry(a) for a in aliases]
+    if "KeyId" not in request.params:
+        # OBS (issue 15, deviation 2): AWS lists the predefined alias/aws/* aliases it has not yet
+        # associated with a key, with no TargetKeyId (nor dates, inferred).
+        named = {a.name for a in aliases}
+        entries += [{"AliasName": f"{PREFIX}{service}", "AliasArn": alias_arn(request, f"{PREFIX}{service}")}
+                    for service in SERVICES if f"{PREFIX}{service}" not in named]
+        entries.sort(key=lambda e: str(e["AliasName"]))
     return page(entries, request.params.get("Limit", 100), request.params.get("Marker"), scope, "Aliases",
                 secret=marker_secret(state))
 

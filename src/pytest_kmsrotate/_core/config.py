@@ -14,6 +14,9 @@ class Config:
     region: str = DEFAULT_REGION
     on_demand_limit: int = DEFAULT_ON_DEMAND_LIMIT
     on_demand_delay: timedelta = timedelta(0)
+    # How long a new replica stays `Creating` (issue 15, deviation 1): AWS's recordings show tens of
+    # seconds; 0 (the default) makes replicas Enabled at once, as before.
+    replication_delay: timedelta = timedelta(0)
     # Fidelity §3 rule 9: observed `false` for AWS managed keys, documented `true`.
     aws_managed_rotation_status: bool = False
     start: datetime = DEFAULT_START
@@ -30,3 +33,5 @@ class Config:
             raise ValueError(f"on_demand_limit must be a whole number >= 0, got {self.on_demand_limit!r}")
         if not isinstance(self.on_demand_delay, timedelta) or self.on_demand_delay < timedelta(0):
             raise ValueError(f"on_demand_delay must be a timedelta >= 0, got {self.on_demand_delay!r}")
+        if not isinstance(self.replication_delay, timedelta) or self.replication_delay < timedelta(0):
+            raise ValueError(f"replication_delay must be a timedelta >= 0, got {self.replication_delay!r}")

@@ -16,6 +16,7 @@ from typing import Any
 from . import errors, primitives
 from .errors import KMSError, NotImplementedByFake
 from .key_states import REFUSED_BY_MATERIAL_USE, check_key_state
+from .key_stores import check_random_source
 from .keyspecs import KEY_SPECS, algorithms_metadata
 from .model import (
     CURRENT,
@@ -70,10 +71,8 @@ def _require_symmetric(key: Key, operation: str) -> None:
 
 def _dry_run(params: Mapping[str, Any]) -> None:
     if params.get("DryRun"):
-        # inferred status 412 and text: moto and LocalStack send these; not recorded from AWS.
-        raise KMSError(
-            "DryRunOperationException", "The request would have succeeded, but the DryRun option is set.", 412
-        )
+        # OBS: AWS's recorded responses carry this text with HTTP 400 (issue 15, deviation 9).
+        raise KMSError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 
 
 def _no_recipient(operation: str, params: Mapping[str, Any]) -> None:
@@ -86,16 +85,20 @@ def _ciphertext(params: Mapping[str, Any]) -> bytes:
     blob: bytes | None = params.get("CiphertextBlob")
     if blob is None:
         # The model makes it optional (DryRun with IGNORE_CIPHERTEXT needs none); otherwise AWS
-        # must refuse it. inferred: Coral's null-member text, as for GenerateRandom below.
-        raise errors.validation(
-            "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: "
-            "Member must not be null"
-        )
+        # must refuse it. inferred: the form AWS answers GenerateRandom without NumberOfBytes with.
+        raise errors.validation("CiphertextBlob is required.")
     return blob
 
 
 def _invalid_ciphertext() -> KMSError:
     return KMSError("InvalidCiphertextException", None)  # OBS: AWS sends no message (fidelity §9)
+
+
+def _incorrect_key() -> KMSError:
+    # OBS: AWS's text in CloudTrail records and AWS docs examples.
+    return KMSError(
+        "IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation."
+    )
 
 
 def _current(key: Key) -> KeyMaterial:
@@ -164,7 +167,10 @@ def _open(
     """Decrypt for Decrypt and ReEncrypt: (key, plaintext, KeyMaterialId or None, algorithm)."""
     explicit = _usable(state, request, key_ref) if key_ref is not None else None
     if explicit is not None:
-        _require_usage(explicit, "ENCRYPT_DECRYPT", operation)
+        if explicit.key_usage != "ENCRYPT_DECRYPT":
+            # OBS (issue 15, deviation 4): a key that cannot decrypt cannot own the ciphertext, and
+            # AWS says so before it looks at the key's usage.
+            raise _incorrect_key()
         if explicit.key_spec != SYMMETRIC_DEFAULT:
             chosen = _encryption_algorithm(explicit, algorithm)
             private = primitives.private_key(_current(explicit), explicit.key_spec, _imported(explicit))
@@ -179,11 +185,7 @@ def _open(
     if key is None:
         raise _invalid_ciphertext()
     if explicit is not None and explicit.arn != key.arn:
-        # OBS: AWS's text in CloudTrail records and AWS docs examples.
-        raise KMSError(
-            "IncorrectKeyException",
-            "The key ID in the request does not identify a CMK that can perform this operation.",
-        )
+        raise _incorrect_key()
     check_key_state(key, REFUSED_BY_MATERIAL_USE)
     chosen = _encryption_algorithm(key, algorithm)
     material = key.lineage.by_id(sealed.material_id)
@@ -299,14 +301,10 @@ def generate_random(state: State, request: Request) -> dict[str, Any]:
     p = request.params
     _no_recipient("GenerateRandom", p)
     if p.get("CustomKeyStoreId") is not None:
-        raise NotImplementedByFake("GenerateRandom with CustomKeyStoreId")
+        check_random_source(state, request, p["CustomKeyStoreId"])
     count = p.get("NumberOfBytes")
     if count is None:
-        # inferred: Coral's null-member text; LocalStack's validated test omits this case.
-        raise errors.validation(
-            "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: "
-            "Member must not be null"
-        )
+        raise errors.validation("NumberOfBytes is required.")  # OBS: AWS's recorded answer (issue 15, deviation 7)
     return {"Plaintext": os.urandom(int(count))}
 
 

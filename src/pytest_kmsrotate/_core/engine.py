@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from . import event_records
+from . import event_records, usage
 from .access import Access, Credentials, check_principal
 from .authorization import DeniedError, authorize
 from .calls import CallRecord
@@ -59,6 +59,7 @@ class Engine:
         self._events_built = 0
         # Time passing is observed at once, not at the next call: handles and events stay current.
         self.clock.subscribe(lambda _now: self.settle())
+        self.state.event_ids = self._event_ids_of  # GetKeyLastUsage names a call's CloudTrail IDs
 
     @property
     def operations(self) -> frozenset[str]:
@@ -181,8 +182,10 @@ class Engine:
                 self._record(CallRecord(operation, params, region, now, error=error, key_arn=key_arn,
                                         injected=error is injected, caller=caller, decided_by=decided_by))
                 raise
-            self._record(CallRecord(operation, params, region, now, response=response,
-                                    key_arn=key_arn or _arn_in(response), caller=caller, decided_by=decided_by))
+            call = CallRecord(operation, params, region, now, response=response,
+                              key_arn=key_arn or _arn_in(response), caller=caller, decided_by=decided_by)
+            self._record(call)
+            usage.note(self.state, operation, now, response, call)
             return response
 
     def _key_arn(self, request: Request) -> str | None:
@@ -198,6 +201,16 @@ class Engine:
             return resolve_key(self.state, request, ref).arn
         except KMSError:
             return None
+
+    def _event_ids_of(self, call: object) -> tuple[str, str] | None:
+        """CloudTrail's (eventID, requestID) of a logged call; None if it left no record (seeding)."""
+        built = self.events
+        n = 0
+        for entry in self._log:
+            if entry is call:
+                return built[n]["eventID"], built[n]["requestID"]
+            n += 1 if isinstance(entry, CallRecord) else 2
+        return None
 
     def _record(self, call: CallRecord) -> None:
         self.calls.append(call)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from . import errors
 from .key_factory import new_key
 from .key_states import REFUSED_BY_ENABLE_DISABLE, SCHEDULED_FOR_DELETION, check_key_state
+from .key_stores import store_for_new_key
 from .keyspecs import CreateKeyRefusal, algorithms_metadata, check_create_key, check_key_spec_region
 from .managed import aws_managed_lookup
 from .model import (
@@ -21,6 +21,7 @@ from .model import (
     Key,
 )
 from .paging import marker_secret, page
+from .policies import check_policy_document
 from .resolve import key_by_id_or_arn, resolve_key
 from .rotation import resume_rotation
 from .schedule import KEY_DELETION
@@ -62,7 +63,7 @@ def key_metadata(key: Key) -> dict[str, Any]:
     if key.custom_key_store_id is not None:
         meta["CustomKeyStoreId"] = key.custom_key_store_id
         if key.origin == "AWS_CLOUDHSM":
-            meta["CloudHsmClusterId"] = cloudhsm_cluster_id(key.custom_key_store_id)
+            meta["CloudHsmClusterId"] = key.cloudhsm_cluster_id or cloudhsm_cluster_id(key.custom_key_store_id)
     if key.xks_key_id is not None:
         meta["XksKeyConfiguration"] = {"Id": key.xks_key_id}
     if key.origin == "EXTERNAL":
@@ -94,11 +95,6 @@ def multi_region_configuration(key: Key) -> dict[str, Any]:
     }
 
 
-# Custom key stores are not modelled: any well-formed store ID is taken as an existing,
-# connected store of the right type (AWS's IDs look like `cks-1234567890abcdef0`).
-_CUSTOM_KEY_STORE_ID = re.compile(r"cks-[0-9a-f]{17}")
-
-
 def cloudhsm_cluster_id(custom_key_store_id: str) -> str:
     """A stable, well-formed CloudHSM cluster ID for a store the fake does not model."""
     return "cluster-" + hashlib.sha256(custom_key_store_id.encode()).hexdigest()[:11]
@@ -109,10 +105,6 @@ def _refuse(refusal: CreateKeyRefusal) -> errors.KMSError:
 
 
 def _check_key_store(p: Mapping[str, Any], origin: str) -> None:
-    store = p.get("CustomKeyStoreId")
-    if store is not None and not _CUSTOM_KEY_STORE_ID.fullmatch(store):
-        # inferred: the model's error for an unknown store; AWS's message text is not recorded.
-        raise errors.KMSError("CustomKeyStoreNotFoundException")
     xks_key_id = p.get("XksKeyId")
     if origin == "EXTERNAL_KEY_STORE" and xks_key_id is None:
         raise errors.validation("XksKeyId is required for Origin EXTERNAL_KEY_STORE.")  # inferred
@@ -137,6 +129,12 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
     if region_refusal is not None:
         raise _refuse(region_refusal)
     _check_key_store(p, decision.origin)
+    store = None
+    if p.get("CustomKeyStoreId") is not None:
+        # The store must exist, be connected and be of the key's origin (key_stores.py).
+        store = store_for_new_key(state, request, p["CustomKeyStoreId"], decision.origin, p.get("XksKeyId"))
+    if p.get("Policy") is not None:
+        check_policy_document(p["Policy"])  # issue 15 deviation 5: as PutKeyPolicy refuses it
     tags = checked_tags(p.get("Tags", []))
     key = new_key(
         state,
@@ -151,6 +149,8 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
         policy=p.get("Policy"),
         xks_key_id=p.get("XksKeyId"),
     )
+    if store is not None:
+        key.cloudhsm_cluster_id = store.cluster_id
     return {"KeyMetadata": key_metadata(key)}
 
 

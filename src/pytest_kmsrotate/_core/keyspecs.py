@@ -31,6 +31,10 @@ KEY_USAGES: tuple[str, ...] = (
     "KEY_AGREEMENT",
     "ENCAPSULATE_DECAPSULATE",
 )
+# The order AWS lists key usages in its validation messages, as recorded (issue 15, deviation 8):
+# the recorded three first, the ones the recording predates after, in model order (inferred).
+_RECORDED_USAGES = ("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC")
+KEY_USAGES_AWS_ORDER: tuple[str, ...] = _RECORDED_USAGES + tuple(u for u in KEY_USAGES if u not in _RECORDED_USAGES)
 ORIGINS: tuple[str, ...] = ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
 CUSTOM_KEY_STORE_ORIGINS: frozenset[str] = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
 # The deprecated CreateKey parameter only accepts the specs that existed before 2024 (MODEL).
@@ -336,7 +340,7 @@ def check_create_key(
         for value, member, allowed in (
             (key_spec, "keySpec", tuple(KEY_SPECS)),
             (customer_master_key_spec, "customerMasterKeySpec", CUSTOMER_MASTER_KEY_SPECS),
-            (key_usage, "keyUsage", KEY_USAGES),
+            (key_usage, "keyUsage", KEY_USAGES_AWS_ORDER),
             (origin, "origin", ORIGINS),
         )
         if value is not None and value not in allowed

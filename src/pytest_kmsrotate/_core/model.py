@@ -106,6 +106,7 @@ class Key:
     multi_region: bool = False
     custom_key_store_id: str | None = None
     xks_key_id: str | None = None  # EXTERNAL_KEY_STORE keys: the key's ID in the external key manager
+    cloudhsm_cluster_id: str | None = None  # AWS_CLOUDHSM keys: their store's cluster
     deletion_date: datetime | None = None
     pending_window_days: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -154,3 +155,21 @@ class Alias:
     target_key_id: str
     creation_date: datetime
     last_updated_date: datetime
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One grant on one key (CreateGrant); stored, listed and retired, not yet evaluated."""
+
+    grant_id: str
+    key_arn: str
+    account: str
+    region: str
+    operations: tuple[str, ...]
+    creation_date: datetime
+    grantee: str | None = None
+    grantee_service: str | None = None
+    name: str | None = None
+    retiring: str | None = None
+    retiring_service: str | None = None
+    constraints: Any = None  # GrantConstraints as sent, or None

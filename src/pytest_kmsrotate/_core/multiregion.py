@@ -10,14 +10,16 @@ marked `# inferred`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from . import errors
 from .key_factory import default_policy
 from .key_states import REFUSED_BY_REPLICATE, check_key_state
 from .keys import key_metadata
-from .model import ENABLED, PENDING_IMPORT, Key
+from .model import CREATING, ENABLED, PENDING_IMPORT, Key
 from .resolve import key_by_id_or_arn, resolve_key
+from .schedule import REPLICA_CREATION
 from .state import Request, State
 
 # Regions that host KMS multi-Region keys, by partition.
@@ -69,6 +71,10 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
             "AlreadyExistsException", "You can create only one replica of each primary key in each AWS Region."
         )
     tags = {t["TagKey"]: t["TagValue"] for t in p.get("Tags", [])}
+    delay = state.config.replication_delay
+    # OBS (issue 15, deviation 1): AWS answers with the replica Creating and Enabled false, and it
+    # becomes usable some tens of seconds later; `replication_delay` sets how long (0: at once).
+    ready = PENDING_IMPORT if key.origin == "EXTERNAL" else ENABLED
     replica = Key(
         key_id=key.key_id,
         arn=arn,
@@ -80,7 +86,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
         origin=key.origin,
         key_manager=key.key_manager,
         # Imported material must be imported into each replica, so such a replica waits for it.
-        key_state=PENDING_IMPORT if key.origin == "EXTERNAL" else ENABLED,
+        key_state=CREATING if delay else ready,
         lineage=key.lineage,
         description=p.get("Description", ""),  # not copied from the primary (OBS)
         multi_region=True,
@@ -89,6 +95,8 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
     )
     state.add_key(replica)
     key.lineage.replica_arns.append(arn)
+    if delay:
+        state.schedule.add(request.now + delay, REPLICA_CREATION, arn)
     metadata = key_metadata(replica)
     # AWS answers while the replica is still being created, before its material is there (fidelity §11).
     metadata.pop("CurrentKeyMaterialId", None)
@@ -96,6 +104,12 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
     if "Tags" in p:
         response["ReplicaTags"] = [{"TagKey": k, "TagValue": v} for k, v in tags.items()]
     return response
+
+
+def finish_replica(state: State, key: Key, when: datetime) -> None:
+    """The replication delay is over: the replica is ready (PendingImport for imported material)."""
+    if key.key_state == CREATING:
+        key.key_state = PENDING_IMPORT if key.origin == "EXTERNAL" else ENABLED
 
 
 def update_primary_region(state: State, request: Request) -> dict[str, Any]:

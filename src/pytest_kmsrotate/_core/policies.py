@@ -27,6 +27,17 @@ def _policy_target(state: State, request: Request) -> tuple[Key, str]:
     return key, _policy_name(request)
 
 
+def check_policy_document(policy: str) -> None:
+    """PutKeyPolicy's and CreateKey's refusal of a policy that is not a JSON document."""
+    try:
+        parsed = json.loads(policy)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        # inferred text: the model's error for a policy that is not a JSON document.
+        raise errors.KMSError("MalformedPolicyDocumentException", "The policy is not a valid JSON document.")
+
+
 def get_key_policy(state: State, request: Request) -> dict[str, Any]:
     key, name = _policy_target(state, request)
     return {"Policy": key.policy, "PolicyName": name}
@@ -35,13 +46,7 @@ def get_key_policy(state: State, request: Request) -> dict[str, Any]:
 def put_key_policy(state: State, request: Request) -> dict[str, Any]:
     key, _ = _policy_target(state, request)
     policy: str = request.params["Policy"]
-    try:
-        parsed = json.loads(policy)
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        # inferred text: the model's error for a policy that is not a JSON document.
-        raise errors.KMSError("MalformedPolicyDocumentException", "The policy is not a valid JSON document.")
+    check_policy_document(policy)
     key.policy = policy
     return {}
 

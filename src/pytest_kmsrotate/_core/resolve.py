@@ -55,6 +55,8 @@ def resolve_key(
                 raise errors.alias_not_supported()
             if match["region"] != request.region:
                 raise errors.invalid_arn_region(match["region"])
+            if match["account"] != request.account:
+                return _foreign_alias(state, match["account"], request.region, resource, ref)
             return _resolve_alias(state, request, resource, alias_lookup)
         if not resource.startswith("key/"):
             raise errors.KMSError("InvalidArnException", f"ARN {ref} is not a valid KMS key ARN")  # inferred
@@ -85,6 +87,16 @@ def key_by_id_or_arn(state: State, request: Request, param: str = "KeyId") -> Ke
     `Key Aliases are not supported for this operation.` (fidelity §4, §9).
     """
     return resolve_key(state, request, request.params[param], allow_alias=False)
+
+
+def _foreign_alias(state: State, account: str, region: str, name: str, ref: str) -> Key:
+    """An alias ARN of another account is looked up in that account (issue 15, deviation 3)."""
+    alias = state.aliases.get((account, region, name))
+    key = state.keys.get(f"arn:aws:kms:{region}:{account}:key/{alias.target_key_id}") if alias else None
+    if key is None:
+        # The not-found text of a missing alias, naming the ARN asked for.
+        raise errors.KMSError("NotFoundException", f"Alias {ref} is not found.")
+    return key
 
 
 def _resolve_alias(state: State, request: Request, name: str, alias_lookup: AliasLookup | None) -> Key:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 AUTOMATIC_ROTATION = "automatic-rotation"
 ON_DEMAND_COMPLETION = "on-demand-completion"
 KEY_DELETION = "key-deletion"
+REPLICA_CREATION = "replica-creation"
 
 
 class Entry(NamedTuple):

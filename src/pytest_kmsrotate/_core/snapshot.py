@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 # State attributes a snapshot copies, and those it leaves alone because they never change or are
 # the fake's identity. tests/core/test_snapshot.py checks the two lists cover State exactly, so
 # a new attribute cannot be forgotten silently.
-STATE_COPIED = ("keys", "aliases", "schedule", "imports", "rotations")
-STATE_KEPT = ("config", "ids")
+STATE_COPIED = ("keys", "aliases", "schedule", "imports", "rotations") + (
+    # Grants, custom key stores and last use (issue 15): few and small, so a deep copy is cheap.
+    DEEP_COPIED := ("grants", "grant_tokens", "custom_key_stores", "last_usage"))
+STATE_KEPT = ("config", "ids", "event_ids")  # event_ids: the engine's own hook, never changes
 
 
 class CheckpointError(ValueError):
@@ -48,6 +50,7 @@ class Checkpoint:
     id_position: int
     state: tuple[Any, ...]  # deep copies of STATE_COPIED, in that order (the schedule as its heap)
     engine: tuple[Any, ...]  # copies of Engine.SNAPSHOT_FIELDS, in that order
+    deep: tuple[Any, ...] = ()  # deep copies of DEEP_COPIED, in that order
 
 
 # Fields that hold mutable containers, copied one level down; every other field of these classes
@@ -131,6 +134,7 @@ def take(engine: Engine) -> Checkpoint:
             id_position=state.ids.position,
             state=_copy_state(state),
             engine=tuple(_copy_engine_field(getattr(engine, name)) for name in engine.SNAPSHOT_FIELDS),
+            deep=tuple(copy.deepcopy(getattr(state, name)) for name in DEEP_COPIED),
         )
 
 
@@ -147,6 +151,8 @@ def restore(engine: Engine, snapshot: Checkpoint) -> None:
         keys, aliases, heap, imports, rotations = _copy_from(snapshot)
         state.keys, state.aliases, state.imports, state.rotations = keys, aliases, imports, rotations
         state.schedule.replace(heap)
+        for name, value in zip(DEEP_COPIED, snapshot.deep, strict=True):
+            setattr(state, name, copy.deepcopy(value))
         state.ids.rewind(snapshot.id_position)
         for name, value in zip(engine.SNAPSHOT_FIELDS, snapshot.engine, strict=True):
             setattr(engine, name, _copy_engine_field(value))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from .config import Config
 from .event_records import Rotated
 from .ids import IdFactory
-from .model import Alias, ImportBook, Key
+from .model import Alias, Grant, ImportBook, Key
 from .schedule import Schedule
 
 
@@ -44,6 +44,12 @@ class State:
         self.schedule = Schedule()  # timed work: automatic and delayed rotations, deletions
         self.imports = ImportBook()
         self.rotations: list[Rotated] = []  # every completed rotation, in order, for the event log
+        self.grants: dict[str, Grant] = {}  # by grant ID, in creation order
+        self.grant_tokens: dict[str, str] = {}  # every grant token handed out -> its grant ID
+        self.custom_key_stores: dict[str, Any] = {}  # by store ID: key_stores.KeyStore
+        self.last_usage: dict[str, Any] = {}  # key ARN -> usage.LastUse, for GetKeyLastUsage
+        # The engine's lookup of a logged call's CloudTrail (eventID, requestID), for GetKeyLastUsage.
+        self.event_ids: Callable[[object], tuple[str, str] | None] | None = None
 
     def add_key(self, key: Key) -> None:
         self.keys[key.arn] = key

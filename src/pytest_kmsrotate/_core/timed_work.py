@@ -14,13 +14,15 @@ from .event_records import Rotated
 from .imports import expire_materials
 from .keys import delete_when_due
 from .model import Key
+from .multiregion import finish_replica
 from .rotation import finish_on_demand, replan_family, scheduled_rotation
-from .schedule import AUTOMATIC_ROTATION, KEY_DELETION, ON_DEMAND_COMPLETION
+from .schedule import AUTOMATIC_ROTATION, KEY_DELETION, ON_DEMAND_COMPLETION, REPLICA_CREATION
 from .state import State
 
 _RUNNERS: dict[str, Callable[[State, Key, datetime], None]] = {
     ON_DEMAND_COMPLETION: finish_on_demand,
     KEY_DELETION: delete_when_due,
+    REPLICA_CREATION: finish_replica,
 }
 
 

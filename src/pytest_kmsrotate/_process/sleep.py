@@ -1,16 +1,17 @@
 """`time.sleep` that moves the simulated clock instead of blocking.
 
 Under a frozen clock a polling loop (`while not done: time.sleep(5)`) would wait forever, and
-botocore's retry back-off would wait for real. While a fake is active, `time.sleep` called from
-the thread that started the fake, or from botocore's own retry loop in any thread, advances the
-simulated clock and returns at once. Other threads sleep for real: their sleeps overlap in
-time, and summing them into one shared clock would make time run faster the more threads wait.
+botocore's retry back-off would wait for real. While a fake is active, `time.sleep(n)` called from
+the thread that started the fake, or from botocore's retry loop of a KMS request in any thread,
+advances the simulated clock by `n` and returns at once. botocore's back-off for any other
+service (an STS or S3 client retrying) sleeps for real and leaves the KMS clock alone. In any
+other thread it moves the clock to the sleeper's wake time (simulated now + n, unless already
+past) after a real pause of at most 1 ms, so a worker's `while monotonic() < deadline: time.sleep(5)`
+ends without real waiting too.
 
-So, in a thread the test started itself: `time.sleep` really sleeps and the simulated clock
-stays where it is (move it with `kms_rotation.clock`), while a boto3 call that botocore retries
-still returns at once and its back-off shows on the clock. The patch replaces the `time.sleep`
-attribute: code that bound `from time import sleep` before the fake started keeps the real one.
-With `patch_sleep=False` every sleep, botocore's included, is real. See tests/test_time_threads.py.
+The patch replaces the `time.sleep` attribute: code that bound `from time import sleep` before
+the fake started keeps the real one. With `patch_sleep=False` every sleep, botocore's included,
+is real. See tests/test_time_threads.py and docs/time.md.
 """
 
 from __future__ import annotations
@@ -19,16 +20,35 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
-from .._core.clock import Clock
+from .._core.clock import Clock, ClockError
+
+# How far up the stack to look for the botocore request a sleep belongs to: the retry loop
+# (`Endpoint._needs_retry`) and the adaptive rate limiter's token bucket sit a few frames above it.
+_STACK_DEPTH = 24
+UNKNOWN_SERVICE = ""
 
 
-def _called_from_botocore() -> bool:
+def _botocore_service() -> str | None:
+    """Which service's request a sleep belongs to: None if botocore did not call it, the service's
+    endpoint prefix (`kms`, `sts`, ...) if a botocore frame above has an `operation_model`, and
+    UNKNOWN_SERVICE for a botocore sleep whose request it cannot see."""
     try:
-        caller = sys._getframe(2)
+        frame = sys._getframe(2)
     except ValueError:  # called straight from C (`_thread.start_new_thread(time.sleep, ...)`): no caller
-        return False
-    return str(caller.f_globals.get("__name__", "")).startswith("botocore.")
+        return None
+    if not str(frame.f_globals.get("__name__", "")).startswith(("botocore.", "aiobotocore.")):
+        return None
+    for _ in range(_STACK_DEPTH):
+        model = frame.f_locals.get("operation_model")
+        service = getattr(getattr(model, "service_model", None), "endpoint_prefix", None)
+        if isinstance(service, str):
+            return service
+        if frame.f_back is None:
+            break
+        frame = frame.f_back
+    return UNKNOWN_SERVICE
 
 
 # Active patches, innermost last. One wrapper serves them all, so fakes may stop in any order
@@ -40,12 +60,40 @@ _real_sleep: Callable[..., None] | None = None
 
 def _sleep(seconds: float) -> None:
     patch = _active[-1] if _active else None
-    if patch is not None and (threading.get_ident() == patch.owner or _called_from_botocore()):
-        if seconds < 0:
-            raise ValueError("sleep length must be non-negative")
+    if patch is None:
+        (_real_sleep or time.sleep)(seconds)
+        return
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    service = _botocore_service()
+    if service is not None:
+        # Only KMS's own retries move the KMS clock; another service's back-off is real (issue 11).
+        if service == "kms":
+            patch.clock.advance(seconds=seconds)
+        else:
+            (_real_sleep or time.sleep)(seconds)
+        return
+    if threading.get_ident() == patch.owner:
         patch.clock.advance(seconds=seconds)
         return
-    (_real_sleep or time.sleep)(seconds)
+    _worker_sleep(patch.clock, seconds)
+
+
+# A worker's sleep wakes at (simulated now + seconds): the clock moves there unless another thread
+# already moved it past, so workers sleeping side by side do not add their sleeps up. The real
+# pause of at most a millisecond lets other threads run, so a worker polling for another thread's
+# real work does not spin the clock away.
+WORKER_YIELD = 0.001
+
+
+def _worker_sleep(clock: Clock, seconds: float) -> None:
+    wake = clock.now() + timedelta(seconds=seconds)
+    (_real_sleep or time.sleep)(min(seconds, WORKER_YIELD))
+    while clock.now() < wake:
+        try:
+            clock.move_to(wake)
+        except ClockError:  # another thread moved it in between: look again
+            continue
 
 
 class SleepPatch:

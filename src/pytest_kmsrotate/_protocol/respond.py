@@ -79,6 +79,14 @@ class Protocol:
         `access_key_id` is what the request was signed with: it says who the caller is.
         """
         status, payload = self._dispatch(operation, body, region, access_key_id)
+        return self._reply(status, payload)
+
+    def reject(self, status: int, code: str, message: str | None) -> Reply:
+        """AWS's error answer to a request a door refused before any operation ran (routing,
+        signature, size): the same headers and error body as every other answer."""
+        return self._reply(status, codec.encode_error(code, message))
+
+    def _reply(self, status: int, payload: bytes) -> Reply:
         headers = {
             "x-amzn-RequestId": f"{next(_request_ids):08x}-{self._id_suffix}",
             "Content-Type": CONTENT_TYPE,

@@ -51,6 +51,8 @@ from typing import Any
 
 from botocore.model import Shape, StructureShape  # type: ignore[import-untyped, unused-ignore]
 
+from .._core.enum_order import aws_order
+
 __all__ = ["type_error", "validation_message"]
 
 MAX_REPORTED = 10  # inferred: dynalite stops collecting at ten
@@ -148,7 +150,7 @@ def _scalar_rules(shape: Shape) -> list[_Rule]:
     elif kind in ("string", "blob"):
         rules.extend(_length_rules(meta))
         if kind == "string" and shape.enum:
-            rules.append(_enum_rule([str(v) for v in shape.enum]))
+            rules.append(_enum_rule(aws_order(shape.name, [str(v) for v in shape.enum])))
         if kind == "string" and "pattern" in meta:
             rules.append(_pattern_rule(str(meta["pattern"])))
     return rules
@@ -301,7 +303,7 @@ def _describe(shape: Shape) -> list[str]:
     if "min" in meta:
         texts.append(f"Member must have {noun} greater than or equal to {meta['min']}")
     if kind == "string" and shape.enum:
-        texts.append("Member must satisfy enum value set: [" + ", ".join(shape.enum) + "]")
+        texts.append("Member must satisfy enum value set: [" + ", ".join(aws_order(shape.name, shape.enum)) + "]")
     if "pattern" in meta:
         texts.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
     return texts

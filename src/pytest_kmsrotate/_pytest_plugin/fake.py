@@ -8,6 +8,7 @@ pytest too (`with KmsRotation() as kms: ...`).
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -19,15 +20,17 @@ from .._core.errors import KMSError
 from .._core.faults import Fault
 from .._process.credential_containment import CredentialContainment
 from .._process.environment import EnvironmentPatch
+from .._process.simulated_time import TimePatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
-from .._process.time_follow import FreezePatch
+from .._process.time_follow import FreezePatch, user_freeze_active
 from .._protocol.respond import Protocol
 from .running import RUNNING
 from .views import EventLog, KeyHandle, Principal
 
 if TYPE_CHECKING:
     from .._adapters import Door
+    from .._adapters.http_endpoint import HttpEndpoint
     from .._core.snapshot import Checkpoint
 
 
@@ -49,7 +52,10 @@ class KmsRotation:
         *,
         freeze_time: bool = True,
         patch_sleep: bool = True,
+        async_time: bool = False,
+        follow_freezegun: bool = False,
         keys: Sequence[Mapping[str, Any]] = (),
+        endpoint: bool = False,
     ) -> None:
         from .seeding import build, earliest, parse_keys
 
@@ -62,8 +68,13 @@ class KmsRotation:
         self._seeded = build(self.protocol, seeds, self.config.start)
         self._freeze = freeze_time
         self._patch_sleep = patch_sleep
+        self._async_time = async_time
+        self._follow_freezegun = follow_freezegun
         self._patches = PatchStack()
         self._doors: list[Door] = []
+        self._start_endpoint = endpoint
+        self._endpoint: HttpEndpoint | None = None
+        self._endpoint_lock = threading.Lock()
 
     @property
     def clock(self) -> Clock:
@@ -86,8 +97,21 @@ class KmsRotation:
             containment = CredentialContainment(self.config.region)
             self._patches.enter(containment.install, containment.uninstall)
             if self._freeze:
-                freezing = FreezePatch(self.clock)
-                self._patches.enter(freezing.install, freezing.uninstall)
+                timing = TimePatch(self.clock)
+                self._patches.enter(timing.install, timing.uninstall)
+                if user_freeze_active():  # a freeze started before the fake: the fake's clock wins
+                    freezing = FreezePatch(self.clock)
+                    self._patches.enter(freezing.install, freezing.uninstall)
+            if self._follow_freezegun:
+                from .._process.freezegun_follow import FollowFreezegun
+
+                following = FollowFreezegun(self.clock)
+                self._patches.enter(following.install, following.uninstall)
+            if self._async_time:
+                from .._process.loop_time import LoopTimePatch
+
+                loops = LoopTimePatch(self.clock)
+                self._patches.enter(loops.install, loops.uninstall)
             if self._patch_sleep:
                 sleep = SleepPatch(self.clock)
                 self._patches.enter(sleep.install, sleep.uninstall)
@@ -97,6 +121,8 @@ class KmsRotation:
 
                 self.open_door(AiobotocoreDoor(self.protocol))
             RUNNING.append(self)
+            if self._start_endpoint:
+                _ = self.endpoint  # start it with the fake, as the marker or ini option asked
         except BaseException:
             self.stop()
             raise
@@ -111,6 +137,7 @@ class KmsRotation:
         for door in self._doors:
             stack.enter(_nothing, door.close)
         self._doors.clear()
+        self._endpoint = None
         stack.unwind()
 
     @property
@@ -128,6 +155,38 @@ class KmsRotation:
         if door in self._doors:
             self._doors.remove(door)
             door.close()
+
+    # -- the local HTTP endpoint (other processes, other languages) ---------------------------
+
+    @property
+    def endpoint(self) -> HttpEndpoint:
+        """The fake's KMS endpoint on 127.0.0.1 (a free port), started on first use, stopped
+        with the fake. While it runs, `AWS_ENDPOINT_URL_KMS` in the environment names it."""
+        with self._endpoint_lock:
+            if self._endpoint is None:
+                if not self.running:
+                    raise RuntimeError("the KMS endpoint serves a running fake: start the KmsRotation first")
+                from .._adapters.http_endpoint import HttpEndpoint
+                from .._process.endpoint_environment import EndpointVariable
+
+                endpoint = HttpEndpoint(self.protocol)
+                self.open_door(endpoint)
+                variable = EndpointVariable(endpoint.url)
+                self._patches.enter(variable.apply, variable.restore)
+                self._endpoint = endpoint
+            return self._endpoint
+
+    @property
+    def endpoint_url(self) -> str:
+        """`http://127.0.0.1:<port>`: the endpoint a child process's KMS client should use."""
+        return self.endpoint.url
+
+    def subprocess_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """An environment for `subprocess.run(..., env=...)`: `base` (os.environ by default) with
+        KMS pointed at the endpoint (starting it) and the fake's throwaway credentials and region."""
+        from .._process.endpoint_environment import subprocess_environment
+
+        return subprocess_environment(self.endpoint_url, self.config.region, base)
 
     @property
     def running(self) -> bool:

@@ -84,7 +84,9 @@ def build_fake(request: pytest.FixtureRequest) -> KmsRotation:
     markers = reversed(list(request.node.iter_markers("kms_keys")))
     try:
         keys = marker_keys((marker.args, marker.kwargs) for marker in markers)
-        return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"], keys=keys)
+        return KmsRotation(config, freeze_time=values["freeze_time"], patch_sleep=values["patch_sleep"],
+                           async_time=values["async_time"], follow_freezegun=values["follow_freezegun"], keys=keys,
+                           endpoint=values["endpoint"])
     except SeedingError as error:
         pytest.fail(f"pytest-kmsrotate: @pytest.mark.kms_keys {error}", pytrace=False)
 
@@ -96,7 +98,7 @@ def kms_rotation(request: pytest.FixtureRequest) -> Iterator[KmsRotation]:
     Every KMS call of every boto3/botocore client in the process (made before or during the
     test, in any thread) is answered by the fake through botocore's own serializer, parser,
     exceptions and retries; no KMS request reaches the network. `kms_rotation.clock` is the
-    simulated time (freezegun follows it); `kms_rotation.key(ref)` returns a key handle;
+    simulated time (datetime/time follow it, docs/time.md); `kms_rotation.key(ref)` returns a key handle;
     `kms_rotation.calls` lists every call.
     """
     fake = build_fake(request)

@@ -138,9 +138,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("region", "the default region of the fake", DEFAULT_REGION, parse_region),
     Setting("patch_sleep", "time.sleep in the test's thread advances the simulated clock instead of blocking",
             True, parse_bool),
-    Setting("freeze_time", "freezegun keeps datetime/time in step with the simulated clock", True, parse_bool),
+    Setting("freeze_time", "datetime/time/date in every thread read the simulated clock", True, parse_bool),
+    Setting("async_time", "asyncio loops in the test's thread run on the simulated clock and skip idle waits "
+            "(off by default: a timeout guarding another thread's call_soon_threadsafe would fire at once)",
+            False, parse_bool),
+    Setting("follow_freezegun", "the simulated clock follows the test's own freezegun moves (forward only)",
+            False, parse_bool),
     Setting("enforce_policies", "evaluate key policies, identity policies and grants (AccessDeniedException)",
             False, parse_bool),
+    Setting("endpoint", "start the local KMS endpoint (kms_rotation.endpoint_url) for child processes "
+            "at the start of the test", False, parse_bool),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 
