@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from pytest_kmsrotate import KmsRotation, NotImplementedByFake
-from pytest_kmsrotate._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from pytest_kmsrotate._process.throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 ClientFactory = Callable[[KmsRotation, str], Any]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -12,27 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from . import _containment
 from ._doors import CLIENT_FACTORIES
-
-# Every pytest this suite starts (pytester runs, xdist workers) loads the containment guard too.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
-if "tests._containment" not in os.environ.get("PYTEST_ADDOPTS", ""):
-    os.environ["PYTEST_ADDOPTS"] = (os.environ.get("PYTEST_ADDOPTS", "") + " -p tests._containment").strip()
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _containment.pytest_sessionfinish(session, exitstatus)
-
-
-@pytest.fixture(autouse=True)
-def _watch_child_pytests(request: pytest.FixtureRequest) -> None:
-    # pytester clears PYTEST_ADDOPTS for each test: put the guard back for the runs it starts.
-    if "pytester" in request.fixturenames:
-        request.getfixturevalue("pytester")
-        monkeypatch = request.getfixturevalue("monkeypatch")
-        monkeypatch.setenv("PYTEST_ADDOPTS", "-p tests._containment")
+from ._network_guard import _no_network_leak, pytest_sessionfinish  # noqa: F401 - the suite's network guard
 
 _KMS_MODEL = botocore.session.get_session().get_service_model("kms")
 

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from pytest_kmsrotate import KmsRotation
 from pytest_kmsrotate._core.config import Config
-from pytest_kmsrotate._process.credential_containment import FAKE_ACCESS_KEY_ID
+from pytest_kmsrotate._process.throwaway import FAKE_ACCESS_KEY_ID
 from tests._doors import AIOBOTOCORE_MISSING
 from tests.conftest import assert_matches_output_shape, error_of
 

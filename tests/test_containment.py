@@ -1,14 +1,23 @@
-"""Contained by construction: whatever the machine's AWS set-up, a running fake's KMS clients
-consult no credential provider, no config file for their region, no metadata service and no
-network; the user's environment comes back exactly (issue 11)."""
+"""Contained by construction (issue 11): whatever the machine's AWS set-up, a KMS client used while
+the fake runs consults no credential chain, no config-file region and no network, and the
+environment is exactly as it was afterwards.
+
+Each machine set-up is built from throwaway files (HOME, AWS_CONFIG_FILE,
+AWS_SHARED_CREDENTIALS_FILE) and environment variables. `watch()` records, through an audit
+hook, every connection and name look-up (any host, loopback included), every subprocess and
+every file opened under the throwaway HOME while the fake runs: each test asserts it saw none.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
-import textwrap
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,184 +25,276 @@ import boto3
 import botocore.session
 import pytest
 
-from pytest_kmsrotate import Config, KmsRotation
+from pytest_kmsrotate import KmsRotation
+from tests._network_guard import NetworkLeak, expect_leak
+from tests.conftest import assert_matches_output_shape
 
-from . import _containment
+_recording = threading.local()
+_EVENTS = {"socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex",
+           "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "open"}
 
-AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
-                 "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-                 "AWS_EC2_METADATA_DISABLED", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS")
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    seen = getattr(_recording, "seen", None)
+    if seen is None or event not in _EVENTS:
+        return
+    if event == "open":
+        path = str(args[0])
+        if not path.startswith(_recording.home) or path.endswith((".aws/config", ".aws/credentials")):
+            return  # botocore reads the two files for every client's other settings; not a credential source
+        seen.append(f"open {path}")
+        return
+    seen.append(f"{event} {args[1] if event == 'socket.connect' else args[0]!r}")
+
+
+sys.addaudithook(_audit)
+
+
+@contextmanager
+def watch(home: Path) -> Iterator[list[str]]:
+    """Everything network, process or HOME file this thread does inside the block."""
+    _recording.seen, _recording.home = seen, _recording.home = [], str(home)
+    try:
+        yield seen
+    finally:
+        _recording.seen = None
+
+
+class Machine:
+    """A developer's machine: a HOME with ~/.aws files and AWS environment variables."""
+
+    def __init__(self, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.home = home
+        self.aws = home / ".aws"
+        self.aws.mkdir()
+        for name in [n for n in os.environ if n.startswith("AWS_")]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(self.aws / "config"))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(self.aws / "credentials"))
+        self._monkeypatch = monkeypatch
+
+    def config(self, text: str) -> None:
+        (self.aws / "config").write_text(text)
+
+    def credentials(self, text: str) -> None:
+        (self.aws / "credentials").write_text(text)
+
+    def env(self, **values: str) -> None:
+        for name, value in values.items():
+            self._monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
-def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A machine with no AWS set-up of its own: the test writes the files it wants."""
-    for name in AWS_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    (tmp_path / "config").write_text("")
-    (tmp_path / "credentials").write_text("")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the files it read
-    return tmp_path
-
-
-@pytest.fixture
-def no_connections() -> Iterator[list[str]]:
-    """The attempts to reach beyond loopback made inside the test (the suite's audit hook sees all)."""
-    before = len(_containment.violations)
-    seen: list[str] = []
-    yield seen
-    seen.extend(_containment.violations[before:])
-    assert seen == [], f"the fake let traffic out: {seen}"
-
-
-def _process_script(tmp_path: Path) -> tuple[str, Path]:
-    counter = tmp_path / "runs"
-    script = tmp_path / "creds.py"
-    script.write_text(textwrap.dedent(f"""
-        import json, pathlib
-        with open({str(counter)!r}, "a") as f:
-            f.write("x")
-        print(json.dumps({{"Version": 1, "AccessKeyId": "AKIAPROCESS000000000", "SecretAccessKey": "s",
-                           "Expiration": "2000-01-01T00:00:00Z"}}))
-    """))
-    return f"{sys.executable} {script}", counter
-
-
-def _exercise() -> str:
-    """What code under test does: a client made during the fake, a rotation, a listing."""
-    kms = boto3.client("kms")
-    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-    kms.rotate_key_on_demand(KeyId=key_id)
-    assert len(kms.list_keys()["Keys"]) == 1
-    return str(kms.meta.region_name)
-
-
-def _with_fake(**config: Any) -> str:
-    before = dict(os.environ)
-    with KmsRotation(Config(seed="containment", **config)):
-        region = _exercise()
-    assert dict(os.environ) == before, "the user's environment must come back exactly"
-    return region
+def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Machine:
+    home = tmp_path / "home"
+    home.mkdir()
+    return Machine(home, monkeypatch)
 
 
 SSO_PROFILE = """
-[profile work]
+[profile corp]
 sso_session = corp
-sso_account_id = 123456789012
-sso_role_name = Admin
-region = eu-west-1
+sso_account_id = 111122223333
+sso_role_name = Developer
 [sso-session corp]
-sso_start_url = https://example.invalid/start
-sso_region = eu-west-1
+sso_region = eu-central-1
+sso_start_url = https://corp.awsapps.com/start
+sso_registration_scopes = sso:account:access
+"""
+LEGACY_SSO_PROFILE = """
+[profile legacy]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-central-1
+sso_account_id = 111122223333
+sso_role_name = Developer
 """
 
 
-def test_an_active_sso_profile_without_a_token(machine: Path, monkeypatch: pytest.MonkeyPatch,
-                                               no_connections: list[str]) -> None:
-    (machine / "config").write_text(SSO_PROFILE)
-    monkeypatch.setenv("AWS_PROFILE", "work")
-    assert _with_fake() == "us-east-1", "the region never comes from a config file"
+def use_kms(client: Any, fake: KmsRotation) -> str:
+    """A working fake: a key made, rotated on demand and described through `client`."""
+    created = client.create_key(Description="contained")
+    assert_matches_output_shape("CreateKey", created)
+    arn = created["KeyMetadata"]["Arn"]
+    client.rotate_key_on_demand(KeyId=arn)
+    assert client.describe_key(KeyId=arn)["KeyMetadata"]["Arn"] == arn
+    assert fake.key(arn).arn == arn
+    return str(arn)
 
 
-def test_an_inactive_sso_profile(machine: Path, no_connections: list[str]) -> None:
-    (machine / "config").write_text("[default]\n" + SSO_PROFILE)
-    assert _with_fake() == "us-east-1"
+def run_contained(machine: Machine, make_client: Any) -> tuple[list[str], str, KmsRotation]:
+    """Create a KMS client inside the fake and use it; the environment must come back exactly."""
+    before = dict(os.environ)
+    with watch(machine.home) as seen, KmsRotation() as fake:
+        client = make_client()
+        use_kms(client, fake)
+        region = client.meta.region_name
+    assert dict(os.environ) == before
+    return seen, region, fake
 
 
-def test_web_identity(machine: Path, monkeypatch: pytest.MonkeyPatch, no_connections: list[str]) -> None:
-    (machine / "token").write_text("a-web-identity-token")
-    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(machine / "token"))
-    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ci")
-    assert _with_fake(region="eu-central-1") == "eu-central-1"
+def test_sso_profile_active_without_a_cached_token(machine: Machine) -> None:
+    machine.config(SSO_PROFILE)
+    machine.env(AWS_PROFILE="corp")
+    seen, region, fake = run_contained(machine, lambda: boto3.Session().client("kms"))
+    assert seen == []  # no token file read, no OIDC or portal connection
+    assert region == "us-east-1"  # the fake's: the sso_region is no client region
+    assert [c.operation for c in fake.calls] == ["CreateKey", "RotateKeyOnDemand", "DescribeKey"]
 
 
-def test_an_assume_role_profile(machine: Path, monkeypatch: pytest.MonkeyPatch, no_connections: list[str]) -> None:
-    (machine / "config").write_text("[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deploy\n"
-                                    "source_profile = base\n[profile base]\nregion = ap-south-1\n")
-    (machine / "credentials").write_text("[base]\naws_access_key_id = AKIABASE000000000000\n"
-                                         "aws_secret_access_key = s\n")
-    monkeypatch.setenv("AWS_PROFILE", "deploy")
-    _with_fake()
+def test_sso_profile_named_explicitly_with_an_expired_token(machine: Machine) -> None:
+    machine.config(LEGACY_SSO_PROFILE)
+    cache = machine.aws / "sso" / "cache"
+    cache.mkdir(parents=True)
+    expired = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    import hashlib
+
+    name = hashlib.sha1(b"https://corp.awsapps.com/start").hexdigest()
+    (cache / f"{name}.json").write_text(json.dumps(
+        {"accessToken": "expired", "expiresAt": expired, "region": "eu-central-1",
+         "startUrl": "https://corp.awsapps.com/start"}))
+    # An explicit profile drops the environment provider from botocore's chain: only containment helps.
+    seen, region, _ = run_contained(machine, lambda: boto3.Session(profile_name="legacy").client("kms"))
+    assert seen == []
+    assert region == "us-east-1"
 
 
-def test_credential_process_never_runs(machine: Path, monkeypatch: pytest.MonkeyPatch,
-                                       no_connections: list[str]) -> None:
-    command, counter = _process_script(machine)
-    (machine / "config").write_text(f"[profile proc]\ncredential_process = {command}\n")
-    monkeypatch.setenv("AWS_PROFILE", "proc")
-    _with_fake()
-    assert not counter.exists(), "credential_process ran while the fake was active"
+def test_sso_credentials_of_a_client_made_before_the_fake_are_never_fetched(machine: Machine) -> None:
+    machine.config(LEGACY_SSO_PROFILE)
+    cache = machine.aws / "sso" / "cache"
+    cache.mkdir(parents=True)
+    valid = (datetime.now(timezone.utc) + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    import hashlib
+
+    name = hashlib.sha1(b"https://corp.awsapps.com/start").hexdigest()
+    (cache / f"{name}.json").write_text(json.dumps(
+        {"accessToken": "valid", "expiresAt": valid, "region": "eu-central-1",
+         "startUrl": "https://corp.awsapps.com/start"}))
+    early = boto3.Session(profile_name="legacy", region_name="eu-west-1").client("kms")
+    with watch(machine.home) as seen, KmsRotation() as fake:
+        use_kms(early, fake)  # its deferred SSO credentials would call portal.sso.eu-central-1
+    assert seen == []
 
 
-def test_a_client_made_before_the_fake_never_refreshes(machine: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       no_connections: list[str]) -> None:
-    command, counter = _process_script(machine)
-    (machine / "config").write_text(f"[profile proc]\ncredential_process = {command}\nregion = us-east-1\n")
-    monkeypatch.setenv("AWS_PROFILE", "proc")
-    early = botocore.session.Session().create_client("kms")  # resolves credentials now, lazily refreshed
-    runs = counter.read_text() if counter.exists() else ""
-    with KmsRotation(Config(seed="early")):
-        for _ in range(3):
-            early.create_key()  # expired credentials would refresh (run the process) at every signing
-    assert (counter.read_text() if counter.exists() else "") == runs
+def test_sso_profile_present_but_not_active_does_not_hide_the_region_or_credentials(machine: Machine) -> None:
+    machine.config("[default]\nregion = eu-west-2\n" + SSO_PROFILE)
+    seen, region, _ = run_contained(machine, lambda: boto3.Session().client("kms"))
+    assert seen == []  # no instance metadata (169.254.169.254) either
+    assert region == "us-east-1"  # the config file's region is not read for a contained client
 
 
-def test_instance_metadata_is_never_asked(machine: Path, no_connections: list[str]) -> None:
-    # No credentials and no region anywhere: botocore would ask 169.254.169.254 for both.
-    assert _with_fake() == "us-east-1"
+def test_region_comes_from_the_call_the_client_config_the_session_or_the_environment(machine: Machine) -> None:
+    from botocore.config import Config as BotoConfig
+
+    machine.config("[default]\nregion = eu-west-2\n")
+    machine.env(AWS_DEFAULT_REGION="ap-south-1")
+    with KmsRotation():
+        assert boto3.client("kms").meta.region_name == "ap-south-1"
+        assert boto3.client("kms", region_name="sa-east-1").meta.region_name == "sa-east-1"
+        assert boto3.client("kms", config=BotoConfig(region_name="ca-central-1")).meta.region_name == "ca-central-1"
+        assert boto3.Session(region_name="eu-north-1").client("kms").meta.region_name == "eu-north-1"
 
 
-def test_explicit_credentials_and_region_are_kept(machine: Path) -> None:
-    with KmsRotation(Config(seed="explicit")) as fake:
-        kms = boto3.client("kms", region_name="eu-west-3", aws_access_key_id="AKIAUSER000000000000",
-                           aws_secret_access_key="s")
-        kms.create_key()
-        assert kms.meta.region_name == "eu-west-3"
-        assert fake.calls[-1].region == "eu-west-3"
+def test_web_identity_never_reads_the_token_or_calls_sts(machine: Machine) -> None:
+    token = machine.home / "token"
+    token.write_text("eyJ.a.b")
+    machine.env(AWS_WEB_IDENTITY_TOKEN_FILE=str(token), AWS_ROLE_ARN="arn:aws:iam::111122223333:role/ci",
+                AWS_ROLE_SESSION_NAME="ci", AWS_DEFAULT_REGION="us-west-2")
+    early = boto3.Session().client("kms")  # created before the fake: holds deferred STS credentials
+    with watch(machine.home) as seen, KmsRotation() as fake:
+        use_kms(early, fake)
+        use_kms(boto3.Session().client("kms"), fake)
+    assert seen == []
 
 
-def test_region_variables_still_count(machine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_REGION", "sa-east-1")
-    assert _with_fake() == "sa-east-1"
+def test_assume_role_profile_never_calls_sts(machine: Machine) -> None:
+    machine.config("[profile deploy]\nrole_arn = arn:aws:iam::111122223333:role/deploy\n"
+                   "source_profile = base\nregion = eu-west-1\n[profile base]\n")
+    machine.credentials("[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
+    machine.env(AWS_PROFILE="deploy")
+    early = boto3.Session().client("kms")
+    with watch(machine.home) as seen, KmsRotation() as fake:
+        use_kms(early, fake)
+        use_kms(boto3.Session(profile_name="deploy").client("kms"), fake)
+    assert seen == []
 
 
-def test_other_services_keep_their_own_credential_chain(machine: Path) -> None:
-    (machine / "credentials").write_text("[default]\naws_access_key_id = AKIAMINE000000000000\n"
-                                         "aws_secret_access_key = mine\n")
-    with KmsRotation(Config(seed="others")):
-        sts = boto3.client("sts", region_name="us-east-1")
-        assert sts._request_signer._credentials.access_key == "AKIAMINE000000000000"
-
-
-def test_the_audit_hook_refuses_traffic_beyond_loopback() -> None:
-    assert _containment._installed
-    assert _containment.is_loopback("127.0.0.1") and _containment.is_loopback("::1")
-    assert _containment.is_loopback("localhost") and _containment.is_loopback(None)
-    assert not _containment.is_loopback("169.254.169.254") and not _containment.is_loopback("kms.amazonaws.com")
-    before = len(_containment.violations)
-    with pytest.raises(_containment.ContainmentViolation):
-        socket.getaddrinfo("kms.us-east-1.amazonaws.com", 443)  # refused before any look-up happens
-    assert _containment.violations[before:] == ["socket.getaddrinfo to 'kms.us-east-1.amazonaws.com'"]
-    del _containment.violations[before:]  # this test's own, deliberate attempt
-
-
-def test_pytest_runs_started_by_the_suite_are_watched_too(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
-        import socket, sys
-        def test_it():
-            assert "tests._containment" in sys.modules
-            socket.getaddrinfo("kms.us-east-1.amazonaws.com", 443)
-        """
+def test_credential_process_never_runs(machine: Machine) -> None:
+    runs = machine.home / "runs"
+    script = machine.home / "creds.py"
+    script.write_text(
+        "import json, pathlib, sys\n"
+        f"pathlib.Path({str(runs)!r}).open('a').write('run\\n')\n"
+        "json.dump({'Version': 1, 'AccessKeyId': 'AKIAPROC', 'SecretAccessKey': 's',"
+        " 'SessionToken': 't', 'Expiration': '2000-01-01T00:00:00Z'}, sys.stdout)\n"
     )
-    result = pytester.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["containment: 1 attempt(s) to reach beyond loopback:",
-                                 "  socket.getaddrinfo to 'kms.us-east-1.amazonaws.com'"])
-    result.stdout.fnmatch_lines(["*ContainmentViolation: pytest-kmsrotate's test suite allows no traffic beyond*"])
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    machine.config(f"[default]\ncredential_process = {sys.executable} {script}\nregion = eu-west-1\n")
+    early = boto3.Session().client("kms")  # created before the fake: ran the process once, already expired
+    assert runs.read_text().count("run") == 1
+    with watch(machine.home) as seen, KmsRotation() as fake:
+        use_kms(early, fake)  # its expired credentials would run the process again to refresh
+        use_kms(boto3.Session().client("kms"), fake)
+    assert seen == []
+    assert runs.read_text().count("run") == 1  # zero runs while the fake was active
+
+
+def test_no_credentials_anywhere_never_asks_instance_metadata(machine: Machine) -> None:
+    seen, region, _ = run_contained(machine, lambda: botocore.session.Session().create_client("kms"))
+    assert seen == []  # no 169.254.169.254, no container credentials endpoint
+    assert region == "us-east-1"
+
+
+def test_other_services_keep_the_machines_credentials(machine: Machine) -> None:
+    machine.env(AWS_ACCESS_KEY_ID="AKIAUSERS", AWS_SECRET_ACCESS_KEY="users-secret")
+    with KmsRotation():
+        sts = boto3.client("sts", region_name="us-east-1")
+        assert sts._request_signer._credentials.access_key == "AKIAUSERS"
+        assert boto3.client("kms", region_name="us-east-1")._request_signer._credentials.access_key != "AKIAUSERS"
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAUSERS"
+
+
+def test_create_client_is_restored_when_the_fake_stops() -> None:
+    before = botocore.session.Session.create_client
+    with KmsRotation():
+        assert botocore.session.Session.create_client is not before
+    assert botocore.session.Session.create_client is before
+
+
+class TestTheSuitesNetworkGuard:
+    def test_a_non_loopback_connection_is_refused_and_recorded(self) -> None:
+        with expect_leak() as leaks, socket.socket() as sock, pytest.raises(NetworkLeak):
+            sock.connect(("192.0.2.1", 443))  # TEST-NET-1: never routed
+        assert leaks == ["socket.connect to '192.0.2.1'"]
+
+    def test_a_name_look_up_is_refused(self) -> None:
+        with expect_leak() as leaks, pytest.raises(NetworkLeak):
+            socket.getaddrinfo("kms.us-east-1.amazonaws.com", 443)
+        with expect_leak() as more, pytest.raises(NetworkLeak):
+            socket.gethostbyname("example.com")
+        assert leaks + more == ["socket.getaddrinfo to 'kms.us-east-1.amazonaws.com'",
+                                "socket.gethostbyname to 'example.com'"]
+
+    def test_loopback_is_allowed(self) -> None:
+        assert socket.getaddrinfo("127.0.0.1", 80)
+        assert socket.getaddrinfo("localhost", 80)
+
+    def test_a_pytester_subprocess_is_guarded_too(self, pytester: pytest.Pytester,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        pytester.makepyfile(
+            """
+            import socket
+
+            def test_leaks():
+                try:
+                    socket.create_connection(("192.0.2.1", 443), timeout=0.1)
+                except OSError as error:
+                    print("refused:", type(error).__name__)
+            """
+        )
+        log = pytester.path / "leaks.log"  # its own log: this leak is the point, not a failure
+        monkeypatch.setenv("KMSROTATE_NETWORK_LEAK_LOG", str(log))
+        result = pytester.runpytest_subprocess("-s", "-p", "no:randomly")
+        result.stdout.fnmatch_lines(["*refused: NetworkLeak*"])
+        assert [line.split(" ", 1)[1] for line in log.read_text().splitlines()] == [
+            "socket.getaddrinfo to '192.0.2.1'"
+        ]

@@ -16,7 +16,7 @@ import pytest
 from pytest_kmsrotate import KmsRotation
 from pytest_kmsrotate._adapters.http_endpoint import HttpEndpoint
 from pytest_kmsrotate._process.endpoint_environment import ENDPOINT_VARIABLE
-from pytest_kmsrotate._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from pytest_kmsrotate._process.throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 CHILD = textwrap.dedent("""
     import boto3, json

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from pytest_kmsrotate import KmsRotation
 from pytest_kmsrotate._adapters.http_endpoint import real_now
-from pytest_kmsrotate._process.environment import FAKE_ACCESS_KEY_ID
+from pytest_kmsrotate._process.throwaway import FAKE_ACCESS_KEY_ID
 from pytest_kmsrotate._protocol.sigv4 import INVALID_TOKEN, MISSING_TOKEN, SIGNATURE_MISMATCH
 from tests._doors import _OverTheWire
 from tests._endpoint_support import JSON_11, Answer, call, post, signed_headers

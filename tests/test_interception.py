@@ -203,20 +203,6 @@ def test_nested_fakes_answer_with_the_innermost_and_unwind_in_order() -> None:
 
 
 class TestCredentials:
-    def test_fake_credentials_are_supplied_only_for_the_test(self, monkeypatch: pytest.MonkeyPatch,
-                                                             tmp_path: Any) -> None:
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN",
-                     "AWS_EC2_METADATA_DISABLED"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-        with KmsRotation():
-            assert os.environ["AWS_EC2_METADATA_DISABLED"] == "true"
-            client = boto3.Session(region_name="us-east-1").client("kms")
-            client.create_key()
-        assert "AWS_ACCESS_KEY_ID" not in os.environ
-        assert "AWS_EC2_METADATA_DISABLED" not in os.environ
-
     def test_configured_credentials_are_left_alone(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUSERS")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "users-secret")

@@ -97,6 +97,9 @@ def _run(pytester: pytest.Pytester, name: str, *args: str) -> list[dict[str, obj
         patch.setenv("AWS_CONFIG_FILE", str(pytester.path / "no-config"))
         for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
             patch.delenv(variable, raising=False)
+        # LEAKY is created at import, before any fake, with no credentials: botocore would ask
+        # instance metadata (169.254.169.254) then, and the suite's network guard refuses that.
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
         result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", *args)
     result.assert_outcomes(passed=13)
     return [json.loads(line) for line in records.read_text().splitlines()]

@@ -1,7 +1,7 @@
 """Teardown under failure: a test that dies mid-rotation leaves nothing behind (issue 7, reliability 4).
 
 Each pytester suite below fails a test while the fake has everything patched (time.sleep,
-freezegun, throwaway credentials in the environment, botocore's HierarchicalEmitter._emit) and
+freezegun, the credential containment of KMS clients, botocore's HierarchicalEmitter._emit) and
 an on-demand rotation is in flight; the next test of the same run checks that every patch is
 gone and that a new fake starts clean. The suites run in file order (`-p no:randomly`) so
 "next" means next.
@@ -18,6 +18,7 @@ import threading
 import time
 
 import boto3
+import botocore.session
 import freezegun.api
 import pytest
 from botocore.hooks import HierarchicalEmitter
@@ -29,6 +30,7 @@ REAL_SLEEP = time.sleep
 REAL_TIME = time.time
 REAL_DATETIME = dt.datetime
 REAL_EMIT = HierarchicalEmitter._emit
+REAL_CREATE_CLIENT = botocore.session.Session.create_client
 AWS_ENV = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -38,7 +40,7 @@ def assert_patched(kms_rotation):
     assert time.sleep is not REAL_SLEEP
     assert dt.datetime.now(dt.timezone.utc) == kms_rotation.clock.now()
     assert HierarchicalEmitter._emit is not REAL_EMIT
-    assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAKMSROTATEFAKE000"
+    assert botocore.session.Session.create_client is not REAL_CREATE_CLIENT  # credential containment
 
 
 def start_rotation(kms_rotation):
@@ -56,6 +58,7 @@ def check_restored():
     assert type(dt.datetime.now()) is REAL_DATETIME  # freezegun's FakeDatetime passes isinstance checks
     assert freezegun.api.freeze_factories == []
     assert HierarchicalEmitter._emit is REAL_EMIT
+    assert botocore.session.Session.create_client is REAL_CREATE_CLIENT
     assert {k: v for k, v in os.environ.items() if k.startswith("AWS_")} == AWS_ENV
 
 

@@ -17,6 +17,8 @@ __all__ = [
     "Fault",
     "KMSError",
     "KeyHandle",
+    "KmsCallOutsideFake",
+    "KmsCallRefused",
     "KmsRotation",
     "NotImplementedByFake",
     "Principal",
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from ._core.engine import CallRecord
     from ._core.errors import KMSError, NotImplementedByFake
     from ._core.faults import Fault
+    from ._process.outside import KmsCallOutsideFake, KmsCallRefused
     from ._pytest_plugin.fake import KmsRotation
     from ._pytest_plugin.seeding import SeedingError
     from ._pytest_plugin.views import EventLog, KeyHandle, Principal, RotationRecord
@@ -44,6 +47,8 @@ _LAZY = {
     "NotImplementedByFake": "._core.errors",
     "EventLog": "._pytest_plugin.views",
     "KeyHandle": "._pytest_plugin.views",
+    "KmsCallOutsideFake": "._process.outside",
+    "KmsCallRefused": "._process.outside",
     "KmsRotation": "._pytest_plugin.fake",
     "Principal": "._pytest_plugin.views",
     "RotationRecord": "._pytest_plugin.views",

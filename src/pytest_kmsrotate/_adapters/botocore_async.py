@@ -4,8 +4,8 @@ aiobotocore's `AioHierarchicalEmitter` defines its own async `_emit`, so the bot
 wrapper on the base class never sees its events. This door wraps that `_emit` the same way, at
 the class level while it is open, so clients made before the fake (in any event loop or thread)
 are reached too, and answers the same two events for the `kms` service only:
-- `before-sign.kms.*`: a client without the fake's credentials signs with throwaway ones
-  (`credential_lending.py`, shared with the botocore door);
+- `before-sign.kms.*`: a client without static credentials signs with throwaway ones (the rule
+  of `botocore_containment.sign_with_fake_credentials`, with aiobotocore's credential class);
 - `before-send.kms.*`: the validated, serialized, signed request goes to the shared protocol
   layer; the answer comes back as an `AioAWSResponse` (what aiobotocore's own stubber builds)
   whose raw body is read with an awaited `read()`, as aiohttp's is, so aiobotocore's parser,
@@ -13,7 +13,8 @@ are reached too, and answers the same two events for the `kms` service only:
 
 While open it also:
 - wraps `AioSession._create_client` so a KMS client made during the fake gets throwaway
-  credentials and a config-free region (`contain_client_arguments`, as for botocore clients);
+  credentials and a config-free region (`botocore_containment.contain_client_arguments`, as for
+  botocore clients);
 - routes the retry back-off of KMS endpoints (aiobotocore awaits `asyncio.sleep`, or
   `anyio.sleep` on its httpx backend, in `AioEndpoint._sleep`) to the simulated clock, as the
   sleep patch does for botocore's `time.sleep`; other services' back-off is untouched.
@@ -36,15 +37,11 @@ from aiobotocore.credentials import AioCredentials
 from aiobotocore.hooks import AioHierarchicalEmitter
 from aiobotocore.session import AioSession
 
-from .._process.credential_containment import (
-    FAKE_ACCESS_KEY_ID,
-    FAKE_SECRET_ACCESS_KEY,
-    contain_client_arguments,
-)
 from .._process.sleep import simulate_retry_sleep
+from .._process.throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .._protocol.respond import Protocol, access_key_of, region_of
 from .._protocol.service_model import service_model
-from .credential_lending import lend_credentials
+from .botocore_containment import contain_client_arguments, innermost_region
 
 _SEND_PREFIX = "before-send.kms."
 _SIGN_PREFIX = "before-sign.kms."
@@ -129,7 +126,7 @@ async def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_resp
             # Ours is the only answer: later handlers never see KMS traffic.
             return [(_emit, response)]
         if event_name.startswith(_SIGN_PREFIX):
-            lend_credentials(kwargs, AioCredentials, _FAKE_CREDENTIALS)
+            _sign_with_fake_credentials(kwargs)
     return await _original(AioHierarchicalEmitter, "_emit")(self, event_name, kwargs, stop_on_response)
 
 
@@ -138,10 +135,25 @@ def _signature(function: Callable[..., Any]) -> inspect.Signature:
     return inspect.signature(function)
 
 
+def _sign_with_fake_credentials(kwargs: dict[str, Any]) -> None:
+    """Sign with throwaway credentials unless the client holds static ones (read without a look-up)."""
+    request = kwargs.get("request")
+    if request is None:
+        return
+    if type(getattr(kwargs.get("request_signer"), "_credentials", None)) is AioCredentials:
+        return
+    request.context.setdefault("signing", {})["request_credentials"] = _FAKE_CREDENTIALS
+
+
 async def _create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
     original = _original(AioSession, "_create_client")
+    region = innermost_region()
     bound = _signature(original).bind(self, *args, **kwargs)
-    contain_client_arguments(bound.arguments.get("service_name", ""), bound.arguments)
+    if region is not None and bound.arguments.get("service_name") == "kms":
+        arguments = dict(bound.arguments)
+        del arguments["self"]
+        contain_client_arguments(self, arguments, region)
+        return await original(self, **arguments)
     return await original(*bound.args, **bound.kwargs)
 
 

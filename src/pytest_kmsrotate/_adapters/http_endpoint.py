@@ -17,7 +17,6 @@ import json
 import socket
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -27,7 +26,8 @@ from typing import Any
 
 from .._core.clock import Clock
 from .._core.errors import NotImplementedByFake
-from .._process.credential_containment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from .._process.simulated_time import real_time
+from .._process.throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .._protocol.respond import Protocol, Reply
 from .._protocol.service_model import operation_model
 from .._protocol.sigv4 import MAX_SKEW, Refusal, verify
@@ -47,13 +47,8 @@ Control = Callable[[str, str, bytes], tuple[int, Any]]
 
 
 def real_now() -> datetime:
-    """Wall-clock time, even while freezegun follows the simulated clock in this process."""
-    clock_gettime = getattr(time, "clock_gettime", None)
-    if clock_gettime is not None:  # freezegun patches time.time, not clock_gettime
-        return datetime.fromtimestamp(clock_gettime(time.CLOCK_REALTIME), tz=timezone.utc)
-    freezegun_api = sys.modules.get("freezegun.api")
-    now = freezegun_api.real_time() if freezegun_api is not None else time.time()
-    return datetime.fromtimestamp(now, tz=timezone.utc)
+    """Wall-clock time, even while the fake's time patch makes every reader see the simulated clock."""
+    return datetime.fromtimestamp(real_time(), tz=timezone.utc)
 
 
 class _SimulatedTimes:

@@ -151,7 +151,7 @@ def _blob_key(state: State, request: Request, arn: str) -> Key | None:
     if match["region"] != request.region:
         if not match["key_id"].startswith("mrk-"):
             return None  # inferred: AWS answers InvalidCiphertextException for a foreign-Region blob
-        arn = f"arn:aws:kms:{request.region}:{match['account']}:key/{match['key_id']}"
+        arn = f"arn:{request.partition}:kms:{request.region}:{match['account']}:key/{match['key_id']}"
     return state.keys.get(arn)
 
 

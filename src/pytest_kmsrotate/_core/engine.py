@@ -33,6 +33,10 @@ def _operation_table() -> dict[str, Handler]:
     return dict(OPERATIONS)
 
 
+def _commercial(region: str) -> str:
+    return "aws"
+
+
 class Engine:
     """Answers KMS operations. Thread-safe: every call runs under one re-entrant lock."""
 
@@ -41,8 +45,15 @@ class Engine:
     SNAPSHOT_FIELDS = ("calls", "_log", "_built", "unimplemented", "faults", "_rotations_logged", "_events_built",
                        "access")
 
-    def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        clock: Clock | None = None,
+        partition_of: Callable[[str], str] | None = None,
+    ) -> None:
         self.config = config or Config()
+        # Region -> AWS partition, for every ARN the fake makes or accepts; "aws" unless told.
+        self.partition_of: Callable[[str], str] = partition_of or _commercial
         self.clock = clock or Clock(self.config.start)
         self.state = State(self.config)
         self.lock = threading.RLock()
@@ -109,8 +120,9 @@ class Engine:
         if region is None and ref.startswith("arn:") and ref.count(":") >= 5:
             region = ref.split(":")[3]
         with self.lock:
-            request = Request("DescribeKey", {}, region or self.config.region, self.config.account_id,
-                              self.clock.now())
+            region = region or self.config.region
+            request = Request("DescribeKey", {}, region, self.config.account_id, self.clock.now(),
+                              partition=self.partition_of(region))
             return resolve_key(self.state, request, ref).arn
 
     def inspect(self) -> Inspection:
@@ -166,7 +178,7 @@ class Engine:
             self._settle_to(now)
             caller = self.access.caller(access_key_id) or ""
             account = caller.split(":")[4] if caller else self.config.account_id
-            request = Request(operation, params, region, account, now, caller)
+            request = Request(operation, params, region, account, now, caller, self.partition_of(region))
             key_arn = self._key_arn(request)
             injected = self.faults.take(operation, key_arn) if self.faults else None
             decided_by = None
@@ -232,7 +244,7 @@ class Engine:
                 if isinstance(entry, CallRecord):
                     self._built.append(event_records.api_call(
                         n, entry.operation, entry.params, entry.region, self.config.account_id, entry.time,
-                        entry.response, entry.error, entry.key_arn, entry.caller))
+                        entry.response, entry.error, entry.key_arn, entry.caller, self.partition_of(entry.region)))
                 else:
                     self._built.append(event_records.rotate_key_service_event(n, entry))
                     self._built.append(event_records.rotation_eventbridge_event(n + 1, entry))

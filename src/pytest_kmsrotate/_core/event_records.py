@@ -107,6 +107,7 @@ def api_call(
     error: KMSError | None,
     key_arn: str | None,
     caller: str = "",
+    partition: str = "aws",
 ) -> dict[str, Any]:
     """The CloudTrail record of one KMS API call (eventType AwsApiCall)."""
     read_only = operation.startswith(_READ_ONLY_PREFIXES) or operation in _READ_ONLY_OPERATIONS
@@ -117,7 +118,7 @@ def api_call(
         response_elements = {"keyId": key_arn}
     record: dict[str, Any] = {
         "eventVersion": "1.11",
-        "userIdentity": user_identity(caller or f"arn:aws:iam::{account}:root"),
+        "userIdentity": user_identity(caller or f"arn:{partition}:iam::{account}:root"),
         "eventTime": _iso(when),
         "eventSource": "kms.amazonaws.com",
         "eventName": operation,

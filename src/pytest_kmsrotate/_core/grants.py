@@ -59,7 +59,7 @@ def _check_grantable(key: Key, request: Request) -> None:
         # so the account's own call is denied; the text is the policy-denial template.
         action = "kms:CreateGrant"
         raise errors.access_denied(
-            f"User: arn:aws:iam::{request.account}:root is not authorized to perform: {action} "
+            f"User: {request.caller_arn} is not authorized to perform: {action} "
             f"on resource: {key.arn} because no resource-based policy allows the {action} action"
         )
 
@@ -151,7 +151,7 @@ def _entry(grant: Grant) -> dict[str, Any]:
                          ("RetiringServicePrincipal", grant.retiring_service)):
         if value is not None:
             entry[field] = value
-    entry["IssuingAccount"] = f"arn:aws:iam::{grant.account}:root"
+    entry["IssuingAccount"] = f"arn:{grant.key_arn.split(':')[1]}:iam::{grant.account}:root"
     entry["Operations"] = list(grant.operations)
     if grant.constraints is not None:
         entry["Constraints"] = grant.constraints

@@ -15,7 +15,7 @@ from .state import Request, State
 
 
 @functools.lru_cache(maxsize=32)  # pretty-printing JSON is slow and the text never changes per account
-def default_policy(account: str) -> str:
+def default_policy(account: str, partition: str = "aws") -> str:
     """The key policy AWS attaches when CreateKey gets none (the "default key policy")."""
     return json.dumps(
         {
@@ -25,7 +25,7 @@ def default_policy(account: str) -> str:
                 {
                     "Sid": "Enable IAM User Permissions",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
                     "Action": "kms:*",
                     "Resource": "*",
                 }
@@ -73,7 +73,7 @@ def new_key(
         multi_region=multi_region,
         custom_key_store_id=custom_key_store_id,
         tags=dict(tags or {}),
-        policy=policy or default_policy(request.account),
+        policy=policy or default_policy(request.account, request.partition),
         xks_key_id=xks_key_id,
     )
     state.add_key(key)

@@ -57,7 +57,7 @@ def description(service: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def managed_policy(account: str, region: str, service: str) -> str:
+def managed_policy(account: str, region: str, service: str, partition: str = "aws") -> str:
     # Shape of AWS's "auto-<service>-N" policies; the exact statements differ per service (inferred).
     return json.dumps(
         {
@@ -83,7 +83,7 @@ def managed_policy(account: str, region: str, service: str) -> str:
                 {
                     "Sid": "Allow direct access to key metadata to the account",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
                     "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
                     "Resource": "*",
                 },
@@ -110,7 +110,7 @@ def aws_managed_lookup(state: State, request: Request, alias_name: str) -> Key |
         request,
         key_manager="AWS",
         description=description(service),
-        policy=managed_policy(request.account, request.region, service),
+        policy=managed_policy(request.account, request.region, service, request.partition),
     )
     # AWS managed keys rotate every year, whatever GetKeyRotationStatus reports (fidelity §3 rule 9).
     key.lineage.rotation_enabled = True

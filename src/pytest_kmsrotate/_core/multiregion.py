@@ -44,6 +44,11 @@ def _partition(region: str) -> str | None:
     return None
 
 
+def _kms_arn_head(key: Key) -> str:
+    """`arn:<partition>:kms` of the key's own ARN: a replica is always in its primary's partition."""
+    return ":".join(key.arn.split(":", 3)[:3])
+
+
 def _not_primary_unsupported(key: Key) -> errors.KMSError:
     return errors.unsupported(f"{key.arn} is not a multi-region primary key.")
 
@@ -65,7 +70,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
         )
     if partition != _partition(key.region):
         raise errors.validation("The replica key Region must be in the same AWS partition as the primary key Region.")
-    arn = f"arn:aws:kms:{region}:{key.account}:key/{key.key_id}"
+    arn = f"{_kms_arn_head(key)}:{region}:{key.account}:key/{key.key_id}"
     if arn in state.keys:
         raise errors.KMSError(
             "AlreadyExistsException", "You can create only one replica of each primary key in each AWS Region."
@@ -91,7 +96,7 @@ def replicate_key(state: State, request: Request) -> dict[str, Any]:
         description=p.get("Description", ""),  # not copied from the primary (OBS)
         multi_region=True,
         tags=tags,
-        policy=p.get("Policy") or default_policy(key.account),
+        policy=p.get("Policy") or default_policy(key.account, key.arn.split(":", 2)[1]),
     )
     state.add_key(replica)
     key.lineage.replica_arns.append(arn)
@@ -120,7 +125,7 @@ def update_primary_region(state: State, request: Request) -> dict[str, Any]:
     region = request.params["PrimaryRegion"]
     if region == key.region:
         return {}  # observed: a no-op success
-    new_arn = f"arn:aws:kms:{region}:{key.account}:key/{key.key_id}"
+    new_arn = f"{_kms_arn_head(key)}:{region}:{key.account}:key/{key.key_id}"
     new_primary = state.keys.get(new_arn)
     lineage = key.lineage
     if new_primary is None or new_arn not in lineage.replica_arns:

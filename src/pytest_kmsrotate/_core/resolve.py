@@ -92,7 +92,8 @@ def key_by_id_or_arn(state: State, request: Request, param: str = "KeyId") -> Ke
 def _foreign_alias(state: State, account: str, region: str, name: str, ref: str) -> Key:
     """An alias ARN of another account is looked up in that account (issue 15, deviation 3)."""
     alias = state.aliases.get((account, region, name))
-    key = state.keys.get(f"arn:aws:kms:{region}:{account}:key/{alias.target_key_id}") if alias else None
+    partition = ref.split(":")[1]
+    key = state.keys.get(f"arn:{partition}:kms:{region}:{account}:key/{alias.target_key_id}") if alias else None
     if key is None:
         # The not-found text of a missing alias, naming the ARN asked for.
         raise errors.KMSError("NotFoundException", f"Alias {ref} is not found.")

@@ -24,13 +24,16 @@ class Request:
     account: str
     now: datetime
     caller: str = ""  # the caller's principal ARN; "" is the account's root user
+    # The region's AWS partition (aws, aws-cn, aws-us-gov, ...): the core knows none of them, so
+    # whoever runs the engine says (the protocol side reads botocore's endpoint data).
+    partition: str = "aws"
 
     def arn_prefix(self) -> str:
-        return f"arn:aws:kms:{self.region}:{self.account}"
+        return f"arn:{self.partition}:kms:{self.region}:{self.account}"
 
     @property
     def caller_arn(self) -> str:
-        return self.caller or f"arn:aws:iam::{self.account}:root"
+        return self.caller or f"arn:{self.partition}:iam::{self.account}:root"
 
 
 class State:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, MutableMapping
 
-from .credential_containment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from .throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_KMS"
 
@@ -53,19 +53,27 @@ def subprocess_environment(endpoint_url: str, region: str, base: Mapping[str, st
 
 
 class EndpointVariable:
-    """Sets `AWS_ENDPOINT_URL_KMS` in the process environment and restores it afterwards."""
+    """Sets `AWS_ENDPOINT_URL_KMS` (and switches instance metadata off) in the process environment
+    while the endpoint runs, and restores both exactly afterwards.
+
+    A child that inherits the environment then sends KMS to the fake; with no credentials of its
+    own its SDK would ask 169.254.169.254 for some, which the fake never needs.
+    """
 
     def __init__(self, endpoint_url: str, env: MutableMapping[str, str] | None = None) -> None:
         self._env = os.environ if env is None else env
-        self._url = endpoint_url
-        self._saved: str | None = None
+        self._wanted = {ENDPOINT_VARIABLE: endpoint_url, "AWS_EC2_METADATA_DISABLED": "true"}
+        self._saved: dict[str, str | None] = {}
 
     def apply(self) -> None:
-        self._saved = self._env.get(ENDPOINT_VARIABLE)
-        self._env[ENDPOINT_VARIABLE] = self._url
+        for name, value in self._wanted.items():
+            self._saved[name] = self._env.get(name)
+            self._env[name] = value
 
     def restore(self) -> None:
-        if self._saved is None:
-            self._env.pop(ENDPOINT_VARIABLE, None)
-        else:
-            self._env[ENDPOINT_VARIABLE] = self._saved
+        for name, value in self._saved.items():
+            if value is None:
+                self._env.pop(name, None)
+            else:
+                self._env[name] = value
+        self._saved.clear()

@@ -71,5 +71,5 @@ class FreezePatch:
             if _clocks:
                 _follow(_clocks[-1])
             elif _freezer is not None:
-                _freezer.stop()
-                _freezer = _frozen = None
+                freezer, _freezer, _frozen = _freezer, None, None
+                freezer.stop()  # may raise (a user's freeze stopped out of order): ours is forgotten anyway

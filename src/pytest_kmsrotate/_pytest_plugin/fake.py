@@ -18,12 +18,12 @@ from .._core.config import Config
 from .._core.engine import CallRecord, Engine
 from .._core.errors import KMSError
 from .._core.faults import Fault
-from .._process.credential_containment import CredentialContainment
-from .._process.environment import EnvironmentPatch
+from .._process.outside import ThreadWatch, current_test
 from .._process.simulated_time import TimePatch
 from .._process.sleep import SleepPatch
 from .._process.stack import PatchStack
 from .._process.time_follow import FreezePatch, user_freeze_active
+from .._protocol.partitions import partition_of
 from .._protocol.respond import Protocol
 from .running import RUNNING
 from .views import EventLog, KeyHandle, Principal
@@ -62,7 +62,8 @@ class KmsRotation:
         self.config = config or Config()
         # Seeded history lies before the start: the clock starts at the oldest key and runs to the start.
         seeds = parse_keys(keys, self.config)
-        self.engine = Engine(self.config, Clock(earliest(seeds, self.config.start)))
+        self.engine = Engine(self.config, Clock(earliest(seeds, self.config.start)),
+                             partition_of=partition_of)
         # The protocol in front of the engine, shared by every door (and by seeding: one entry for all).
         self.protocol = Protocol(self.engine)
         self._seeded = build(self.protocol, seeds, self.config.start)
@@ -75,6 +76,7 @@ class KmsRotation:
         self._start_endpoint = endpoint
         self._endpoint: HttpEndpoint | None = None
         self._endpoint_lock = threading.Lock()
+        self.started_by = "code outside any test"  # named by errors about calls after stop()
 
     @property
     def clock(self) -> Clock:
@@ -89,12 +91,16 @@ class KmsRotation:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> KmsRotation:
+        from .._adapters.botocore_containment import Containment
         from .._adapters.botocore_sync import BotocoreDoor
 
         try:
-            environment = EnvironmentPatch(self.config.region)
-            self._patches.enter(environment.apply, environment.restore)
-            containment = CredentialContainment(self.config.region)
+            # Containment (docs/containment.md): KMS clients get throwaway credentials and no
+            # config-file region; threads this fake outlives are refused after stop().
+            self.started_by = current_test() or self.started_by
+            threads = ThreadWatch(self.started_by)
+            self._patches.enter(threads.install, threads.uninstall)
+            containment = Containment(self.config.region)
             self._patches.enter(containment.install, containment.uninstall)
             if self._freeze:
                 timing = TimePatch(self.clock)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .._process import outside
 from . import scoped, settings
 from .running import RUNNING, own, started_since
 
@@ -21,14 +22,23 @@ FIXTURE = "kms_rotation"
 MARKERS = ("kms_rotation", "kms_keys")
 # The fake a test used, so its failure report can show it; dropped after teardown.
 FAKE_KEY = pytest.StashKey["KmsRotation"]()
+OUTSIDE = "kms_rotation_outside"
+OUTSIDE_HELP = ("what a KMS request made while no fake is active does: allow (default: it goes to AWS), "
+                "warn (it goes, and the test gets a warning) or block (it fails at once)")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     for setting in settings.SETTINGS:
         parser.addini(settings.ini_name(setting.name), f"pytest-kmsrotate: {setting.help}", default="")
+    # -- the guard for KMS calls outside any fake (docs/containment.md) --
+    parser.addini(OUTSIDE, f"pytest-kmsrotate: {OUTSIDE_HELP}", default="")
+    parser.getgroup("kmsrotate", "pytest-kmsrotate").addoption(
+        "--kms-rotation-outside", dest=OUTSIDE, choices=outside.MODES, default=None, help=OUTSIDE_HELP
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _configure_outside(config)
     config.addinivalue_line(
         "markers",
         "kms_rotation(**settings): configure the pytest-kmsrotate fake for this test "
@@ -37,6 +47,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "kms_keys(*keys, **key): seed keys into the pytest-kmsrotate fake; activates the fake."
     )
+
+
+def _configure_outside(config: pytest.Config) -> None:
+    mode = config.getoption(OUTSIDE) or str(config.getini(OUTSIDE)).strip() or "allow"
+    if mode not in outside.MODES:
+        raise pytest.UsageError(f"pytest-kmsrotate: {OUTSIDE} must be one of {', '.join(outside.MODES)}, got {mode!r}")
+    if mode != "allow":
+        from .._adapters import botocore_sync  # noqa: F401 - subscribes the botocore door's guard hook
+
+        outside.set_mode(mode)
+        config.add_cleanup(lambda: outside.set_mode("allow"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -116,6 +116,8 @@ def process_secrets(engine: Engine) -> dict[str, Any]:
         "root": base64.b64encode(primitives._ROOT).decode(),
         "wrapping_keys": {spec: _der(key) for spec, key in primitives._WRAPPING_KEYS.items()},
         "rsa_key_pairs": pairs,
+        # The fake's own secret realm (import tokens, blobs, markers are bound to it).
+        "realm": base64.b64encode(engine.state.ids.realm).decode(),
     }
 
 
@@ -191,6 +193,8 @@ def replay(path: Path, document: dict[str, Any], fake: Any, journal: Journal) ->
     """Rebuild `fake` (a fresh KmsRotation built from the file's config) from the journal."""
     try:
         _restore_before_replay(document["secrets"])
+        if "realm" in document["secrets"]:
+            fake.engine.state.ids.realm = base64.b64decode(document["secrets"]["realm"])
         plain = Protocol(fake.engine)
         for n, entry in enumerate(document["journal"]):
             when = _when(entry["time"])
