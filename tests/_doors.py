@@ -7,6 +7,7 @@ runs once per door, so every door answers every rule identically.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable
 from typing import Any
@@ -66,7 +67,24 @@ def raises_gap(client: Any, match: str) -> Any:
     return pytest.raises(NotImplementedByFake, match=re.escape(match))
 
 
+AIOBOTOCORE_MISSING = "aiobotocore is not installed (it is in the `aio` extra; CI runs it in .venv-aio)"
+
+
+def aiobotocore_installed() -> bool:
+    return importlib.util.find_spec("aiobotocore") is not None
+
+
+def _aiobotocore(fake: KmsRotation, region: str) -> Any:
+    """A sync face on an aiobotocore client (tests/_aio_facade.py): the same calls, through the async door."""
+    if not aiobotocore_installed():
+        pytest.skip(AIOBOTOCORE_MISSING)
+    from ._aio_facade import SyncAioClient
+
+    return SyncAioClient(region_name=region)
+
+
 CLIENT_FACTORIES: dict[str, ClientFactory] = {
     "botocore": _botocore,
+    "aiobotocore": _aiobotocore,
     "endpoint": endpoint_client,
 }

@@ -59,7 +59,9 @@ def door(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def kms(kms_rotation: Any, door: str) -> Iterator[Any]:
     """A KMS client in the fake's default region, created after the fake started, through `door`."""
-    yield CLIENT_FACTORIES[door](kms_rotation, "us-east-1")
+    client = CLIENT_FACTORIES[door](kms_rotation, "us-east-1")
+    yield client
+    client.close()  # the aiobotocore door's client also stops its private event loop
 
 
 @pytest.fixture

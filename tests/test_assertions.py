@@ -157,9 +157,9 @@ def test_assert_called_without_calls_of_the_operation_shows_the_last_calls(
 ) -> None:
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     kms_rotation.inject_fault("DescribeKey", "KMSInternalException", times=None)
-    with pytest.raises(kms.exceptions.KMSInternalException):
-        boto3.client("kms", region_name="us-east-1", config=BotoConfig(retries={"total_max_attempts": 1})
-                     ).describe_key(KeyId=key_id)
+    once = boto3.client("kms", region_name="us-east-1", config=BotoConfig(retries={"total_max_attempts": 1}))
+    with pytest.raises(once.exceptions.KMSInternalException):  # its own client's class: each door has its own
+        once.describe_key(KeyId=key_id)
     with pytest.raises(AssertionError) as excinfo:
         kms_rotation.assert_called("DisableKey", times=1)
     assert message(excinfo) == (

@@ -79,6 +79,15 @@ def contain_client_arguments(session: Any, arguments: dict[str, Any], default_re
         arguments["aws_session_token"] = None
 
 
+def innermost_region() -> str | None:
+    """The default region of the innermost active containment; None while no fake runs.
+
+    For the doors of other SDKs (aiobotocore) that contain their own client creation.
+    """
+    innermost = _active[-1] if _active else None
+    return innermost.region if innermost is not None else None
+
+
 _SIGNATURE = inspect.signature(botocore.session.Session.create_client)
 
 

@@ -117,3 +117,19 @@ class SleepPatch:
             if not _active and _real_sleep is not None:
                 setattr(time, "sleep", _real_sleep)  # noqa: B010
                 _real_sleep = None
+
+
+def simulate_retry_sleep(seconds: float) -> bool:
+    """An async client's retry back-off: move the simulated clock by `seconds`, as `_sleep` does
+    for botocore's retry loop in any thread; False (sleep for real) when no patch is active.
+
+    aiobotocore awaits `asyncio.sleep` between attempts rather than calling `time.sleep`, so its
+    door routes that one await here (see `_adapters/botocore_async.py`).
+    """
+    patch = _active[-1] if _active else None
+    if patch is None:
+        return False
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    patch.clock.advance(seconds=seconds)
+    return True

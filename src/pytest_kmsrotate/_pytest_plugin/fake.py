@@ -7,6 +7,7 @@ pytest too (`with KmsRotation() as kms: ...`).
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
@@ -41,6 +42,11 @@ __tracebackhide__ = hide_misuse
 
 def _nothing() -> None:
     pass
+
+
+def _aiobotocore_installed() -> bool:
+    """Whether the aiobotocore door can open; asks the import system without importing aiobotocore."""
+    return importlib.util.find_spec("aiobotocore") is not None
 
 
 class KmsRotation:
@@ -122,6 +128,10 @@ class KmsRotation:
                 sleep = SleepPatch(self.clock)
                 self._patches.enter(sleep.install, sleep.uninstall)
             self.open_door(BotocoreDoor(self.protocol))
+            if _aiobotocore_installed():
+                from .._adapters.botocore_async import AiobotocoreDoor
+
+                self.open_door(AiobotocoreDoor(self.protocol))
             RUNNING.append(self)
             if self._start_endpoint:
                 _ = self.endpoint  # start it with the fake, as the marker or ini option asked
@@ -144,7 +154,7 @@ class KmsRotation:
 
     @property
     def doors(self) -> tuple[Door, ...]:
-        """The doors open on this fake (the botocore door while it runs), oldest first."""
+        """The doors open on this fake (botocore's, and aiobotocore's where installed, while it runs), oldest first."""
         return tuple(self._doors)
 
     def open_door(self, door: Door) -> Door:
