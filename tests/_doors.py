@@ -46,9 +46,9 @@ class _OverTheWire:
 
 def endpoint_client(fake: KmsRotation, region: str, **options: Any) -> Any:
     """A boto3 client whose every request travels over HTTP to `fake.endpoint_url`."""
-    settings = {"aws_access_key_id": FAKE_ACCESS_KEY_ID, "aws_secret_access_key": FAKE_SECRET_ACCESS_KEY,
-                **options}  # a principal's credentials may stand in for the throwaway ones
-    client = boto3.client("kms", region_name=region, endpoint_url=fake.endpoint_url, **settings)
+    settings = {"region_name": region, "aws_access_key_id": FAKE_ACCESS_KEY_ID,
+                "aws_secret_access_key": FAKE_SECRET_ACCESS_KEY, **options}  # a principal's may stand in
+    client = boto3.client("kms", endpoint_url=fake.endpoint_url, **settings)
     # botocore's Endpoint emits before-send through its own reference to the client's emitter.
     client._endpoint._event_emitter = _OverTheWire(client._endpoint._event_emitter)
     leave_to_the_wire(client)  # nor may the in-process door skip its signing or answer its sends

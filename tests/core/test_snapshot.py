@@ -51,7 +51,8 @@ def test_every_attribute_of_the_state_and_engine_is_either_copied_or_deliberatel
     engine = Engine()
     assert set(vars(engine.state)) == set(STATE_COPIED) | set(STATE_KEPT)
     # Besides SNAPSHOT_FIELDS, only what never changes as calls are answered.
-    assert set(vars(engine)) - set(Engine.SNAPSHOT_FIELDS) == {"config", "clock", "state", "lock", "_operations"}
+    assert set(vars(engine)) - set(Engine.SNAPSHOT_FIELDS) == {"config", "clock", "state", "lock", "_operations",
+                                                               "partition_of"}
 
 
 IMMUTABLE = (str, int, float, bool, bytes, datetime, timedelta, type(None), frozenset)
