@@ -119,7 +119,7 @@ def _original(owner: type, attribute: str) -> Callable[..., Any]:
 
 
 async def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_response: bool = False) -> Any:
-    door = _open[-1] if _open else None
+    door = next(iter(_open[-1:]), None)
     if door is not None and event_name.startswith("before-s"):
         if event_name.startswith(_SEND_PREFIX):
             response = door.answer(event_name[len(_SEND_PREFIX):], kwargs["request"])

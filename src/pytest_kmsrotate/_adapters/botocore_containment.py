@@ -84,7 +84,7 @@ def innermost_region() -> str | None:
 
     For the doors of other SDKs (aiobotocore) that contain their own client creation.
     """
-    innermost = _active[-1] if _active else None
+    innermost = next(iter(_active[-1:]), None)
     return innermost.region if innermost is not None else None
 
 
@@ -93,7 +93,7 @@ _SIGNATURE = inspect.signature(botocore.session.Session.create_client)
 
 def _create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
     original = _original_create_client or botocore.session.Session.create_client
-    innermost = _active[-1] if _active else None
+    innermost = next(iter(_active[-1:]), None)
     service = args[0] if args else kwargs.get("service_name")
     if innermost is None or service != "kms":  # other services: untouched, not even inspected
         return original(self, *args, **kwargs)

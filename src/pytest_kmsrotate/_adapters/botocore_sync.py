@@ -202,7 +202,7 @@ class _ClientHandlers:
         return botocore.UNSIGNED if _open else None
 
     def before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
-        door = _open[-1] if _open else None
+        door = next(iter(_open[-1:]), None)
         signer = self._signer()
         if door is None or signer is None or not event_name.startswith(_SEND_PREFIX):
             return None
@@ -225,7 +225,7 @@ def _caller_of(signer: Any, context: dict[str, Any] | None) -> tuple[str | None,
 
 def _sign(self: Any, operation_name: str, request: Any, *args: Any, **kwargs: Any) -> Any:
     original = _original_sign
-    door = _open[-1] if _open else None
+    door = next(iter(_open[-1:]), None)
     if door is not None and self._service_id.hyphenize() == _SERVICE and self not in _wire_signers:
         if self not in _registered:
             with _lock:
@@ -240,7 +240,7 @@ def _sign(self: Any, operation_name: str, request: Any, *args: Any, **kwargs: An
 
 def _send(self: Any, request: Any) -> Any:
     original = _original_send
-    door = _open[-1] if _open else None
+    door = next(iter(_open[-1:]), None)
     if door is not None and self._endpoint_prefix == _SERVICE and self not in _wire_endpoints:
         target = request.headers.get("X-Amz-Target") or b""
         operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]

@@ -86,9 +86,10 @@ def _caller_is(prefixes: tuple[str, ...]) -> bool:
 
 def _simulated() -> datetime | None:
     """The innermost active fake's instant, or None when the caller should see real time."""
-    if not _active or _caller_is(REAL_TIME_CALLERS):
+    innermost = _active[-1:]  # one read: another thread may stop the last fake meanwhile
+    if not innermost or _caller_is(REAL_TIME_CALLERS):
         return None
-    return _active[-1].clock.now()
+    return innermost[0].clock.now()
 
 
 def _following_monotonic() -> bool:

@@ -59,7 +59,7 @@ _real_sleep: Callable[..., None] | None = None
 
 
 def _sleep(seconds: float) -> None:
-    patch = _active[-1] if _active else None
+    patch = next(iter(_active[-1:]), None)  # one read: another thread may stop it meanwhile
     if patch is None:
         (_real_sleep or time.sleep)(seconds)
         return
@@ -126,7 +126,7 @@ def simulate_retry_sleep(seconds: float) -> bool:
     aiobotocore awaits `asyncio.sleep` between attempts rather than calling `time.sleep`, so its
     door routes that one await here (see `_adapters/botocore_async.py`).
     """
-    patch = _active[-1] if _active else None
+    patch = next(iter(_active[-1:]), None)  # one read: another thread may stop it meanwhile
     if patch is None:
         return False
     if seconds < 0:
