@@ -244,6 +244,27 @@ def test_a_principals_credentials_on_an_async_client_are_that_principals(kms_rot
     assert kms_rotation.calls[-1].caller == arn
 
 
+@pytest.mark.kms_rotation(enforce_policies=True)
+def test_an_async_principal_is_judged_by_the_policies(kms_rotation: KmsRotation) -> None:
+    arn = "arn:aws:iam::111122223333:role/rotator"
+    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    principal = kms_rotation.principal(arn)
+
+    async def rotate() -> None:
+        async with principal.aio_client() as kms:
+            await kms.rotate_key_on_demand(KeyId=key)
+
+    with pytest.raises(ClientError) as excinfo:
+        run(rotate)
+    assert error_of(excinfo) == ("AccessDeniedException", (
+        f"User: {arn} is not authorized to perform: kms:RotateKeyOnDemand on resource: {key} "
+        "because no identity-based policy allows the kms:RotateKeyOnDemand action"))
+    kms_rotation.attach_policy(principal, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:RotateKeyOnDemand", "Resource": "*"}]})
+    run(rotate)
+    assert kms_rotation.calls[-1].caller == arn and kms_rotation.calls[-1].ok
+
+
 def test_aioboto3_sessions_are_answered(kms_rotation: KmsRotation) -> None:
     aioboto3 = pytest.importorskip(
         "aioboto3", reason="aioboto3 is not installed: its newest release pins an older aiobotocore "

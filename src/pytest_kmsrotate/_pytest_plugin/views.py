@@ -166,6 +166,16 @@ class Principal:
         settings = {**self.client_kwargs, **({"region_name": region_name} if region_name else {}), **kwargs}
         return botocore.session.get_session().create_client("kms", **settings)
 
+    def aio_client(self, region_name: str | None = None, **kwargs: Any) -> Any:
+        """An aiobotocore KMS client signing as this principal: use it with `async with`.
+
+        Needs the `aio` extra (aiobotocore); answered by the async door like any aiobotocore client.
+        """
+        from aiobotocore.session import get_session
+
+        settings = {**self.client_kwargs, **({"region_name": region_name} if region_name else {}), **kwargs}
+        return get_session().create_client("kms", **settings)
+
     def environment(self) -> dict[str, str]:
         """Variables that make a child process's AWS SDK sign as this principal."""
         return {"AWS_ACCESS_KEY_ID": self.access_key_id, "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
