@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -167,10 +166,10 @@ def test_a_silent_or_stalled_client_is_dropped_after_the_timeout(impatient: Http
     parts = urlsplit(impatient.url)
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
         sock.sendall(sent)
-        started = time.perf_counter()
-        while sock.recv(65536):  # whatever the server says, it then closes; it never hangs
+        # Whatever the server says, it then closes: a server that hung would leave recv to hit the
+        # socket's 5 s timeout, which raises and fails the test.
+        while sock.recv(65536):
             pass
-        assert time.perf_counter() - started < 4
     _alive(impatient.url)
 
 
