@@ -9,7 +9,7 @@ keep their usage apart (API reference), which falls out of keying usage by key A
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,10 +23,6 @@ COUNTED = frozenset({
     "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext", "GenerateMac", "ReEncrypt", "Sign",
     "Verify", "VerifyMac", "Encapsulate", "Decapsulate",
 })
-
-# (CloudTrail eventID, request ID) of a call the engine logged, or None if it left no record.
-EventIds = Callable[[object], "tuple[str, str] | None"]
-
 
 @dataclass(frozen=True)
 class LastUse:

@@ -211,14 +211,6 @@ def real_monotonic() -> float:
     return float(_real["monotonic"]()) if _real else time.monotonic()
 
 
-def active_clock(thread: int | None = None) -> Clock | None:
-    """The innermost active fake's clock (started in `thread`, if given)."""
-    for entry in reversed(_active):
-        if thread is None or entry.owner == thread:
-            return entry.clock
-    return None
-
-
 class TimePatch:
     """While installed, the process's time functions read `clock` (see the module docstring)."""
 

@@ -20,10 +20,6 @@ def own(fake: Any, owner: str) -> None:
     _OWNERS[fake] = owner
 
 
-def owner_of(fake: Any) -> str | None:
-    return _OWNERS.get(fake)
-
-
 def started_since(before: list[Any]) -> list[Any]:
     """Fakes running now that were not in `before` and that no wider fixture owns."""
     return [fake for fake in RUNNING if fake not in before and fake not in _OWNERS]

@@ -159,12 +159,14 @@ class Principal:
         return {"aws_access_key_id": self.access_key_id, "aws_secret_access_key": self.secret_access_key,
                 "region_name": self._region}
 
+    def _settings(self, region_name: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {**self.client_kwargs, **({"region_name": region_name} if region_name else {}), **kwargs}
+
     def client(self, region_name: str | None = None, **kwargs: Any) -> Any:
         """A botocore KMS client signing as this principal (boto3's `boto3.client` makes the same)."""
         import botocore.session
 
-        settings = {**self.client_kwargs, **({"region_name": region_name} if region_name else {}), **kwargs}
-        return botocore.session.get_session().create_client("kms", **settings)
+        return botocore.session.get_session().create_client("kms", **self._settings(region_name, kwargs))
 
     def aio_client(self, region_name: str | None = None, **kwargs: Any) -> Any:
         """An aiobotocore KMS client signing as this principal: use it with `async with`.
@@ -173,8 +175,7 @@ class Principal:
         """
         from aiobotocore.session import get_session
 
-        settings = {**self.client_kwargs, **({"region_name": region_name} if region_name else {}), **kwargs}
-        return get_session().create_client("kms", **settings)
+        return get_session().create_client("kms", **self._settings(region_name, kwargs))
 
     def environment(self) -> dict[str, str]:
         """Variables that make a child process's AWS SDK sign as this principal."""
