@@ -346,3 +346,35 @@ def test_a_cycle_added_to_this_package_is_found(tmp_path: Path) -> None:
     graph, _ = import_graph(copy, PACKAGE)
     cycles = find_cycles(graph)
     assert any({f"{PACKAGE}._core.engine", f"{PACKAGE}._core.state"} <= set(cycle) for cycle in cycles)
+
+
+# The engine's insides, which only `_core` may touch: outside it, code reads the fake through the
+# engine's read/control API (docs/architecture.md, "Reading the fake").
+ENGINE_INSIDES = frozenset({"state", "lock", "calls", "_log", "faults", "access"})
+
+
+def engine_insides_used(source: str) -> list[str]:
+    """`<x>.engine.<inside>` and `engine.<inside>` attribute reads in one module's source."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in ENGINE_INSIDES:
+            owner = node.value
+            name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+            if name == "engine":
+                found.append(f"line {node.lineno}: engine.{node.attr}")
+    return found
+
+
+def test_only_the_core_touches_the_engines_insides() -> None:
+    offenders = {
+        str(path.relative_to(SOURCE)): used
+        for path in sorted(SOURCE.rglob("*.py"))
+        if "_core" not in path.relative_to(SOURCE).parts
+        and (used := engine_insides_used(path.read_text()))
+    }
+    assert offenders == {}
+
+
+def test_engine_insides_are_found_on_a_synthetic_module() -> None:
+    source = "def f(fake, engine):\n    with fake.engine.lock:\n        return engine.state.keys, engine.call_log()\n"
+    assert engine_insides_used(source) == ["line 2: engine.lock", "line 3: engine.state"]

@@ -340,7 +340,7 @@ class HttpEndpoint:
         known = self.credentials.get(access_key)
         if known is not None:
             return known
-        issued = self.protocol.engine.access.credentials(access_key)
+        issued = self.protocol.engine.issued_credentials(access_key)
         return issued.secret_access_key if issued is not None else None
 
     @property

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
-from . import event_records, usage
-from .access import Access, Credentials, check_principal
+from . import event_records, secrets, usage
+from .access import Access, Credentials, Permission, check_principal
 from .authorization import DeniedError, authorize
 from .calls import CallRecord
 from .clock import Clock
@@ -104,6 +104,13 @@ class Engine:
 
     # -- the read and control API: what code outside the core may use ---------------------------
 
+    @contextmanager
+    def exclusively(self) -> Iterator[None]:
+        """No other thread's call, clock move or control step runs inside: for a caller that must
+        keep several steps in the engine's own order (the standalone server's journal)."""
+        with self.lock:
+            yield
+
     def key_snapshot(self, arn: str) -> KeySnapshot | None:
         """The key with this ARN as it stands now, or None once its deletion completed."""
         with self.lock:
@@ -137,6 +144,23 @@ class Engine:
         with self.lock:
             return list(self.calls)
 
+    def call_count(self) -> int:
+        """How many calls reached an operation so far (a door compares it before and after a call)."""
+        return len(self.calls)
+
+    def last_call(self) -> CallRecord | None:
+        return next(iter(self.calls[-1:]), None)
+
+    def export_secrets(self) -> secrets.Secrets:
+        """What this fake and process drew at random, which replaying its calls cannot redraw."""
+        with self.lock:
+            return secrets.export(self.state)
+
+    def adopt_secrets(self, drawn: secrets.Secrets) -> None:
+        """Take secrets another fake exported as this one's (before and again after a replay)."""
+        with self.lock:
+            secrets.adopt(self.state, drawn)
+
     def unimplemented_calls(self) -> list[str]:
         with self.lock:
             return list(self.unimplemented)
@@ -166,6 +190,14 @@ class Engine:
     def issue_credentials(self, principal: str) -> Credentials:
         """Credentials whose requests the fake attributes to `principal` (an IAM principal ARN)."""
         return self.access.issue(check_principal(principal))
+
+    def issued_credentials(self, access_key_id: str | None) -> Credentials | None:
+        """The credentials `issue_credentials` made with this access key ID, or None."""
+        return self.access.credentials(access_key_id)
+
+    def learn_permissions(self, permissions: Mapping[str, Permission]) -> None:
+        """What each operation needs (the model's "Required permissions"), for policy evaluation."""
+        self.access.learn(permissions)
 
     def attach_policy(self, principal: str, document: str | Mapping[str, Any]) -> None:
         """Attach an identity (IAM) policy to `principal`; it counts when policies are enforced."""

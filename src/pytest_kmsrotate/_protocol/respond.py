@@ -69,7 +69,7 @@ class Protocol:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        engine.access.learn(permissions())  # what each operation needs, in the model's own words
+        engine.learn_permissions(permissions())  # what each operation needs, in the model's own words
         self._id_suffix = "0000-4000-8000-" + engine.request_id_token()
 
     def respond(self, operation: str, body: bytes | str | None, region: str | None,

@@ -134,7 +134,7 @@ class Control:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ControlError(f"clock/advance: {unit} must be a number, got {value!r}")
             amounts[unit] = float(value)
-        with self.fake.engine.lock:
+        with self.fake.engine.exclusively():
             self.fake.clock.advance(timedelta(**amounts))
             self._record("clock")
         return self._now(body)
@@ -142,13 +142,13 @@ class Control:
     def _move_to(self, body: Mapping[str, Any]) -> Answer:
         if set(body) != {"time"}:
             raise ControlError('clock/move_to takes {"time": "<ISO 8601 with a time zone>"}')
-        with self.fake.engine.lock:
+        with self.fake.engine.exclusively():
             self.fake.clock.move_to(parse_start(body["time"], "clock/move_to time"))
             self._record("clock")
         return self._now(body)
 
     def _create_key(self, body: Mapping[str, Any]) -> Answer:
-        with self.fake.engine.lock:
+        with self.fake.engine.exclusively():
             key = self.fake.create_key(**body)
             self._record("key", fields=dict(body))
         return 200, key_json(key)
@@ -164,7 +164,7 @@ class Control:
         if set(fields) - allowed:
             raise ControlError(f"faults: unknown field(s) {sorted(set(fields) - allowed)}; "
                                f"allowed: operation, code, {', '.join(sorted(allowed))}")
-        with self.fake.engine.lock:
+        with self.fake.engine.exclusively():
             fault = self.fake.inject_fault(operation, code, **fields)
             self._record("fault", fields=dict(body))
         return 200, {"operation": fault.operation, "code": fault.code, "times": fault.remaining}

@@ -29,9 +29,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .._core import primitives
 from .._core.config import Config
 from .._core.engine import Engine
+from .._core.secrets import Secrets
 from .._protocol.respond import Protocol, Reply
 
 FORMAT = "pytest-kmsrotate state"
@@ -76,12 +76,13 @@ class JournalingProtocol(Protocol):
     def respond(self, operation: str, body: bytes | str | None, region: str | None,
                 access_key_id: str | None = None) -> Reply:
         # The engine's lock is re-entrant: holding it here keeps journal order and engine order one.
-        with self.engine.lock:
-            before = len(self.engine.calls)
+        with self.engine.exclusively():
+            before = self.engine.call_count()
             reply = super().respond(operation, body, region, access_key_id)
-            if len(self.engine.calls) > before:  # refused by parsing or validation: nothing changed
+            answered = self.engine.last_call()
+            if self.engine.call_count() > before and answered is not None:  # else refused: nothing changed
                 raw = body.encode() if isinstance(body, str) else (body or b"")
-                self.journal.record({"kind": "call", "time": _iso(self.engine.calls[-1].time),
+                self.journal.record({"kind": "call", "time": _iso(answered.time),
                                      "operation": operation, "region": region,
                                      "body": base64.b64encode(raw).decode()})
             return reply
@@ -103,40 +104,23 @@ def _rsa(text: str) -> rsa.RSAPrivateKey:
 
 
 def process_secrets(engine: Engine) -> dict[str, Any]:
-    """What replay cannot redraw: the root the material secrets derive from, the import wrapping
-    keys, and the RSA key pairs generated for asymmetric keys (by KeyMaterialId)."""
-    pairs: dict[str, str] = {}
-    with engine.lock:
-        for key in engine.state.keys.values():
-            for material in key.lineage.materials:
-                private = (material.derived or {}).get("private_key")
-                if isinstance(private, rsa.RSAPrivateKey) and key.origin != "EXTERNAL":
-                    pairs[material.material_id] = _der(private)
+    """The engine's exported secrets (see _core/secrets.py) as the state file's JSON."""
+    drawn = engine.export_secrets()
     return {
-        "root": base64.b64encode(primitives._ROOT).decode(),
-        "wrapping_keys": {spec: _der(key) for spec, key in primitives._WRAPPING_KEYS.items()},
-        "rsa_key_pairs": pairs,
-        # The fake's own secret realm (import tokens, blobs, markers are bound to it).
-        "realm": base64.b64encode(engine.state.ids.realm).decode(),
+        "root": base64.b64encode(drawn.root).decode(),
+        "wrapping_keys": {spec: _der(key) for spec, key in drawn.wrapping_keys.items()},
+        "rsa_key_pairs": {material: _der(key) for material, key in drawn.key_pairs.items()},
+        "realm": base64.b64encode(drawn.realm).decode(),
     }
 
 
-def _restore_before_replay(secrets: dict[str, Any]) -> None:
-    # Module-level secrets of the core, set before any material of this process draws from them.
-    primitives._ROOT = base64.b64decode(secrets["root"])
-    with primitives._WRAPPING_LOCK:
-        primitives._WRAPPING_KEYS.update({spec: _rsa(der) for spec, der in secrets["wrapping_keys"].items()})
-
-
-def _restore_after_replay(engine: Engine, secrets: dict[str, Any]) -> None:
-    pairs = secrets["rsa_key_pairs"]
-    with engine.lock:
-        for key in engine.state.keys.values():
-            for material in key.lineage.materials:
-                if material.material_id in pairs:
-                    if material.derived is None:
-                        material.derived = {}
-                    material.derived["private_key"] = _rsa(pairs[material.material_id])
+def _secrets_of(document: dict[str, Any], engine: Engine) -> Secrets:
+    stored = document["secrets"]
+    # A file without a realm predates it: the fresh fake's own realm stays.
+    realm = base64.b64decode(stored["realm"]) if "realm" in stored else engine.export_secrets().realm
+    return Secrets(root=base64.b64decode(stored["root"]), realm=realm,
+                   wrapping_keys={spec: _rsa(der) for spec, der in stored["wrapping_keys"].items()},
+                   key_pairs={material: _rsa(der) for material, der in stored["rsa_key_pairs"].items()})
 
 
 # -- the file --------------------------------------------------------------------------------
@@ -192,9 +176,8 @@ def config_of(path: Path, document: dict[str, Any]) -> Config:
 def replay(path: Path, document: dict[str, Any], fake: Any, journal: Journal) -> None:
     """Rebuild `fake` (a fresh KmsRotation built from the file's config) from the journal."""
     try:
-        _restore_before_replay(document["secrets"])
-        if "realm" in document["secrets"]:
-            fake.engine.state.ids.realm = base64.b64decode(document["secrets"]["realm"])
+        drawn = _secrets_of(document, fake.engine)
+        fake.engine.adopt_secrets(drawn)  # before any material of the replay draws from them
         plain = Protocol(fake.engine)
         for n, entry in enumerate(document["journal"]):
             when = _when(entry["time"])
@@ -210,7 +193,7 @@ def replay(path: Path, document: dict[str, Any], fake: Any, journal: Journal) ->
             elif kind != "clock":
                 raise ValueError(f"entry {n} has an unknown kind {kind!r}")
             journal.record(entry)
-        _restore_after_replay(fake.engine, document["secrets"])
+        fake.engine.adopt_secrets(drawn)  # the key pairs, now that the replay made their materials
     except StateFileError:
         raise
     except Exception as error:
