@@ -93,7 +93,10 @@ class BuiltinSwap:
         if self.supported:
             _API.Py_IncRef(self.replacement)  # the function object now refers to it (gc traverses m_self)
             # No fast path (vectorcall NULL): calls go through tp_call, which honours the new table.
-            _write_atomically(self.func, ctypes.addressof(self._table), id(self.replacement), None)
+            # Fast path first: with vectorcall NULL a call takes tp_call, which reads the table and
+            # `self` afresh, so the old pair keeps working until the new pair lands in one write.
+            _write_words(self.func, _VECTORCALL, 0)
+            _write_words(self.func, _M_ML, ctypes.addressof(self._table), id(self.replacement))
         else:
             setattr(self.owner, self.func.__name__, self.replacement)
         self.applied = True
@@ -102,31 +105,28 @@ class BuiltinSwap:
         if not self.applied:
             return
         if self.supported:
-            _write_atomically(self.func, *self._saved)
+            # The reverse order: CPython's own pair back (still through tp_call), then its fast path.
+            table, self_, vectorcall = self._saved
+            _write_words(self.func, _M_ML, table or 0, self_ or 0)
+            _write_words(self.func, _VECTORCALL, vectorcall or 0)
             _API.Py_DecRef(self.replacement)
         else:
             setattr(self.owner, self.func.__name__, self.func)
         self.applied = False
 
 
-def _write_atomically(func: object, table: int | None, self_: int | None, vectorcall: int | None) -> None:
-    """Write m_ml, m_self and vectorcall in one copy made while holding the GIL.
+def _write_words(func: object, index: int, *words: int) -> None:
+    """Write consecutive pointer fields of `func`, from field `index` on, in one C call.
 
-    A thread calling the function must never see a mix (the old table with the new `self`, or the
-    old fast path with the new table): it would crash. The three fields sit in one 40-byte run
-    with m_module and m_weakreflist between them, which are copied back unchanged; no other
-    thread runs between reading them and the copy, as the switch interval is raised meanwhile
-    and nothing here releases the GIL.
+    The copy runs while this thread holds the GIL (a PYFUNCTYPE call does not release it), and a
+    thread calling `func` runs Python only while holding the GIL, so it sees all of the words
+    written or none. m_ml and m_self are adjacent, so the table and its `self` change together.
+    (An earlier version raised the switch interval around a read-modify-write of the whole
+    40-byte run: a thread that took the GIL meanwhile then kept it for the raised interval, and
+    the test that stops fakes while other threads read the time hung.)
     """
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1000.0)
-    try:
-        block = (_PTR * 5)()
-        _GIL_MEMMOVE(ctypes.addressof(block), id(func) + _M_ML * 8, 40)
-        block[0], block[1], block[4] = table, self_, vectorcall
-        _GIL_MEMMOVE(id(func) + _M_ML * 8, ctypes.addressof(block), 40)
-    finally:
-        sys.setswitchinterval(interval)
+    block = (_PTR * len(words))(*words)
+    _GIL_MEMMOVE(id(func) + index * ctypes.sizeof(_PTR), ctypes.addressof(block), ctypes.sizeof(block))
 
 
 class TypeAttributeSwap:
