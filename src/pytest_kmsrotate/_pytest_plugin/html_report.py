@@ -1,0 +1,48 @@
+"""The rotation timeline in pytest-html's report: registered only while pytest-html writes one.
+
+plugin.py registers `HtmlTimeline` from `pytest_configure` when the `html` plugin is there and
+`--html` was given; nothing here imports pytest_html until a failing test that used the fake
+needs its `extras.html(...)`. The text section (`kms-rotation`, report.py) is added as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .fake import KmsRotation
+
+NAME = "kmsrotate-html"
+
+
+def wanted(config: pytest.Config) -> bool:
+    """pytest-html is installed, not disabled (`-p no:html`), and asked to write a report."""
+    return config.pluginmanager.hasplugin("html") and bool(config.getoption("htmlpath", None))
+
+
+class HtmlTimeline:
+    """Adds the timeline (SVG and a table) to the `extras` of a failing report whose test used the fake."""
+
+    def __init__(self, fake_key: pytest.StashKey[KmsRotation]) -> None:
+        self.fake_key = fake_key
+
+    # trylast: inside plugin.py's wrapper, which drops the stashed fake after teardown; pytest-html's
+    # own wrapper (tryfirst) merges report.extras after this one has added to them.
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        outcome = yield
+        fake = item.stash.get(self.fake_key, None)
+        if fake is None:
+            return
+        report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+        if not report.failed:
+            return
+        from pytest_html import extras  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        from .timeline import fragment
+
+        picture = fragment(fake.engine.inspect(), ident=f"{item.nodeid}-{call.when}")
+        report.extras = [*getattr(report, "extras", []), extras.html(picture)]  # type: ignore[attr-defined]
