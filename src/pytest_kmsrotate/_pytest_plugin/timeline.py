@@ -157,7 +157,7 @@ class _Scale:
 
 def _shape(kind: str, x: float, y: float) -> str:
     if kind == "created":
-        return f'<circle cx="{x}" cy="{y}" r="5" fill="#444"/>'
+        return f'<circle cx="{x}" cy="{y}" r="4.5" fill="#444"/>'
     if kind == "rotation-automatic":
         return f'<path d="M{x} {y - 6}L{x + 5} {y}L{x} {y + 6}L{x - 5} {y}Z" fill="#1f6fd0"/>'
     if kind == "rotation-on-demand":
@@ -188,6 +188,8 @@ def _ticks(scale: _Scale, start: datetime, end: datetime, count: int = 5) -> lis
     return out
 
 
+LAYERS = {"rotation-enabled": 0, "rotation-disabled": 0, "created": 1, "next-rotation": 2, "deletion-scheduled": 2,
+          "rotation-automatic": 3, "on-demand-started": 3, "rotation-on-demand": 4}
 LEGEND_ITEMS = (("created", "created"), ("rotation-automatic", "AUTOMATIC rotation"),
                 ("rotation-on-demand", "ON_DEMAND rotation"), ("rotation-enabled", "rotation on"),
                 ("rotation-disabled", "rotation off"), ("deletion-scheduled", "deletion"),
@@ -236,7 +238,7 @@ def svg(seen: Inspection, *, ident: str = "rotation-timeline") -> str:
         if hidden:
             out.append(f'<text x="{PLOT_LEFT}" y="{y - 10}" font-size="9" fill="#777">'
                        f'({len(hidden)} earlier rotations not drawn)</text>')
-        for mark in row:
+        for mark in sorted(row, key=lambda m: LAYERS[m.kind]):  # rotations on top of what they share a day with
             if id(mark) in hidden:
                 continue
             x = scale.x(mark.date)
