@@ -1,8 +1,9 @@
 """The rotation timeline in pytest-html's report: registered only while pytest-html writes one.
 
-plugin.py registers `HtmlTimeline` from `pytest_configure` when the `html` plugin is there and
-`--html` was given; nothing here imports pytest_html until a failing test that used the fake
-needs its `extras.html(...)`. The text section (`kms-rotation`, report.py) is added as before.
+plugin.py imports this module and calls `register` from `pytest_configure` only when the `html`
+plugin is there (installed, not `-p no:html`) and `--html` was given; nothing here imports
+pytest_html until a failing test that used the fake needs its `extras.html(...)`. The text
+section (`kms-rotation`, report.py) is added as before.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ if TYPE_CHECKING:
 NAME = "kmsrotate-html"
 
 
-def wanted(config: pytest.Config) -> bool:
-    """pytest-html is installed, not disabled (`-p no:html`), and asked to write a report."""
-    return config.pluginmanager.hasplugin("html") and bool(config.getoption("htmlpath", None))
+def register(config: pytest.Config, fake_key: pytest.StashKey[KmsRotation]) -> None:
+    """Add the timeline to this session's HTML report (once, however often configure runs)."""
+    if not config.pluginmanager.has_plugin(NAME):
+        config.pluginmanager.register(HtmlTimeline(fake_key), NAME)
 
 
 class HtmlTimeline:

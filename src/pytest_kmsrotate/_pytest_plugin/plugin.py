@@ -39,11 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _configure_outside(config)
-    if config.pluginmanager.hasplugin("html"):  # pytest-html is installed; its report gets the timeline too
+    # pytest-html writes a report (`--html`): it gets the timeline too. Imported only then.
+    if config.pluginmanager.hasplugin("html") and config.getoption("htmlpath", None):
         from . import html_report
 
-        if html_report.wanted(config) and not config.pluginmanager.has_plugin(html_report.NAME):
-            config.pluginmanager.register(html_report.HtmlTimeline(FAKE_KEY), html_report.NAME)
+        html_report.register(config, FAKE_KEY)
     config.addinivalue_line(
         "markers",
         "kms_rotation(**settings): configure the pytest-kmsrotate fake for this test "

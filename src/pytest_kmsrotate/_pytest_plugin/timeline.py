@@ -61,20 +61,23 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def switches(key: KeySnapshot, calls: Iterable[CallRecord]) -> list[tuple[datetime, bool, str]]:
-    """When automatic rotation of `key` was switched on (True) or off, from the successful calls."""
-    found = []
+Switch = tuple[datetime, bool, str]  # when, on (True) or off, what the call said
+
+
+def switches(calls: Iterable[CallRecord]) -> dict[str, list[Switch]]:
+    """Key ARN -> when automatic rotation was switched on or off, from the successful calls (one pass)."""
+    found: dict[str, list[Switch]] = {}
     for call in calls:
-        if call.ok and call.key_arn == key.arn and call.operation in ("EnableKeyRotation", "DisableKeyRotation"):
+        if call.ok and call.key_arn and call.operation in ("EnableKeyRotation", "DisableKeyRotation"):
             on = call.operation == "EnableKeyRotation"
             period = call.params.get("RotationPeriodInDays")
             detail = f" every {period}d" if on and period is not None else ""
-            found.append((_utc(call.time), on, f"{call.operation}{detail}"))
+            found.setdefault(call.key_arn, []).append((_utc(call.time), on, f"{call.operation}{detail}"))
     return found
 
 
 def enabled_spans(key: KeySnapshot, start: datetime, end: datetime,
-                  switched: Sequence[tuple[datetime, bool, str]]) -> list[tuple[datetime, datetime]]:
+                  switched: Sequence[Switch]) -> list[tuple[datetime, datetime]]:
     """The stretches automatic rotation was on. Before the first switch it was the opposite of that
     switch (a seeded key with rotation on and no calls was on throughout)."""
     on = (not switched[0][1]) if switched else key.rotation_enabled
@@ -91,7 +94,7 @@ def enabled_spans(key: KeySnapshot, start: datetime, end: datetime,
     return [(a, b) for a, b in spans if b >= a]
 
 
-def marks(key: KeySnapshot, calls: Iterable[CallRecord]) -> list[Mark]:
+def marks(key: KeySnapshot, switched: Sequence[Switch] = ()) -> list[Mark]:
     """Every moment of `key`'s row, oldest first (the next rotation last among equals)."""
     found: list[Mark] = []
     if key.creation_date is not None:
@@ -102,7 +105,7 @@ def marks(key: KeySnapshot, calls: Iterable[CallRecord]) -> list[Mark]:
     if key.on_demand_started is not None:
         found.append(Mark("on-demand-started", _utc(key.on_demand_started),
                           f"ON_DEMAND rotation in progress since {when(key.on_demand_started)}"))
-    for moment, on, label in switches(key, calls):
+    for moment, on, label in switched:
         found.append(Mark("rotation-enabled" if on else "rotation-disabled", moment, f"{label} {when(moment)}"))
     if key.deletion_date is not None:
         deletion = _utc(key.deletion_date)
@@ -200,7 +203,8 @@ def svg(seen: Inspection, *, ident: str = "rotation-timeline") -> str:
     """The timeline of every key (up to MAX_KEYS) as one standalone SVG document (no XML declaration)."""
     keys = seen.keys[:MAX_KEYS]
     now = _utc(seen.now)
-    rows = [(key, marks(key, seen.calls)) for key in keys]
+    switched = switches(seen.calls)
+    rows = [(key, marks(key, switched.get(key.arn, []))) for key in keys]
     moments = [now] + [mark.date for _, row in rows for mark in row]
     start, end = min(moments), max(moments)
     scale = _Scale(start, end)
@@ -229,7 +233,7 @@ def svg(seen: Inspection, *, ident: str = "rotation-timeline") -> str:
         gone = _utc(key.deletion_date) if key.deletion_date is not None else end
         out.append(f'<line x1="{scale.x(born)}" y1="{y}" x2="{scale.x(max(born, gone))}" y2="{y}" stroke="#bbb" '
                    'stroke-width="2"/>')
-        for a, b in enabled_spans(key, born, max(born, min(now, gone)), switches(key, seen.calls)):
+        for a, b in enabled_spans(key, born, max(born, min(now, gone)), switched.get(key.arn, [])):
             width = max(scale.x(b) - scale.x(a), 1)
             out.append(f'<rect class="rotation-on" x="{scale.x(a)}" y="{y - 3}" width="{width}" height="6" '
                        'fill="#1a9641" opacity="0.35"/>')
