@@ -163,6 +163,16 @@ def test_a_century_of_rotations_draws_the_last_few_hundred_and_says_so() -> None
     assert any(t.text == f"({405 - timeline.MAX_MARKS} earlier rotations not drawn)" for t in root.iter(f"{SVG}text"))
 
 
+def test_many_keys_share_a_budget_of_marks() -> None:
+    keys = tuple(key(n, rotations=rotations(100, 0)) for n in range(50))
+    root = parse(timeline.svg(Inspection(T0 + timedelta(days=9000), keys, ())))
+    per_row = timeline.MARK_BUDGET // 50
+    assert timeline.marks_per_row(50) == per_row < 100
+    assert [len(by_class(row, "rotation-automatic")) for row in by_class(root, "key-row")] == [per_row] * 50
+    assert timeline.marks_per_row(1000) == timeline.MIN_MARKS
+    assert timeline.marks_per_row(0) == timeline.marks_per_row(1) == timeline.MAX_MARKS
+
+
 def test_many_keys_and_no_keys() -> None:
     crowd = tuple(key(n) for n in range(MAX_KEYS + 3))
     root = parse(timeline.svg(Inspection(T0, crowd, ())))

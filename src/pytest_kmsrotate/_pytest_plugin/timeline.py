@@ -28,7 +28,11 @@ if TYPE_CHECKING:
     from .._core.calls import CallRecord
     from .._core.inspection import Inspection, KeySnapshot
 
-MAX_MARKS = 200  # rotation marks per row; a century of 90-day rotations is 405, and the text report has them all
+# Rotation marks drawn: at most MAX_MARKS a row (the latest), MARK_BUDGET a picture, never fewer than MIN_MARKS
+# a row. A century of 90-day rotations is 405 marks 1.5 px apart; the table and the text report have the rest.
+MAX_MARKS = 200
+MARK_BUDGET = 2000
+MIN_MARKS = 20
 WIDTH = 860
 LABEL_WIDTH = 230
 PLOT_LEFT = LABEL_WIDTH + 10
@@ -94,12 +98,12 @@ def enabled_spans(key: KeySnapshot, start: datetime, end: datetime,
     return [(a, b) for a, b in spans if b >= a]
 
 
-def marks(key: KeySnapshot, switched: Sequence[Switch] = ()) -> list[Mark]:
+def marks(key: KeySnapshot, switched: Sequence[Switch] = (), last: int | None = None) -> list[Mark]:
     """Every moment of `key`'s row, oldest first (the next rotation last among equals)."""
     found: list[Mark] = []
     if key.creation_date is not None:
         found.append(Mark("created", _utc(key.creation_date), f"created {when(key.creation_date)}"))
-    for rotation in key.rotations:
+    for rotation in key.rotations[-last:] if last is not None else key.rotations:
         kind = "rotation-automatic" if rotation.type == "AUTOMATIC" else "rotation-on-demand"
         found.append(Mark(kind, _utc(rotation.date), f"{rotation.type} rotation {when(rotation.date)}"))
     if key.on_demand_started is not None:
@@ -199,12 +203,18 @@ LEGEND_ITEMS = (("created", "created"), ("rotation-automatic", "AUTOMATIC rotati
                 ("next-rotation", "next rotation"))
 
 
+def marks_per_row(rows: int) -> int:
+    """How many rotation marks (the latest) each of `rows` rows draws."""
+    return max(MIN_MARKS, min(MAX_MARKS, MARK_BUDGET // max(1, rows)))
+
+
 def svg(seen: Inspection, *, ident: str = "rotation-timeline") -> str:
     """The timeline of every key (up to MAX_KEYS) as one standalone SVG document (no XML declaration)."""
     keys = seen.keys[:MAX_KEYS]
     now = _utc(seen.now)
     switched = switches(seen.calls)
-    rows = [(key, marks(key, switched.get(key.arn, []))) for key in keys]
+    per_row = marks_per_row(len(keys))
+    rows = [(key, marks(key, switched.get(key.arn, []), last=per_row)) for key in keys]
     moments = [now] + [mark.date for _, row in rows for mark in row]
     start, end = min(moments), max(moments)
     scale = _Scale(start, end)
@@ -237,14 +247,10 @@ def svg(seen: Inspection, *, ident: str = "rotation-timeline") -> str:
             width = max(scale.x(b) - scale.x(a), 1)
             out.append(f'<rect class="rotation-on" x="{scale.x(a)}" y="{y - 3}" width="{width}" height="6" '
                        'fill="#1a9641" opacity="0.35"/>')
-        rotations = [m for m in row if m.kind in ("rotation-automatic", "rotation-on-demand")]
-        hidden = set(map(id, rotations[:-MAX_MARKS])) if len(rotations) > MAX_MARKS else set()
-        if hidden:
+        if len(key.rotations) > per_row:
             out.append(f'<text x="{PLOT_LEFT}" y="{y - 10}" font-size="9" fill="#777">'
-                       f'({len(hidden)} earlier rotations not drawn)</text>')
+                       f'({len(key.rotations) - per_row} earlier rotations not drawn)</text>')
         for mark in sorted(row, key=lambda m: LAYERS[m.kind]):  # rotations on top of what they share a day with
-            if id(mark) in hidden:
-                continue
             x = scale.x(mark.date)
             out.append(f'<g class="mark {mark.kind}"><title>{text(mark.label)}</title>{_shape(mark.kind, x, y)}</g>')
         out.append("</g>")
