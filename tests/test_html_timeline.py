@@ -356,3 +356,21 @@ def test_the_docs_picture_is_what_the_renderer_draws() -> None:
     assert DOCS_PICTURE.read_text(encoding="utf-8") == drawn, (
         "docs/img/rotation-timeline.svg is out of date: KMSROTATE_REDRAW_DOCS=1 pytest "
         "tests/test_html_timeline.py -k docs_picture redraws it")
+
+
+def test_a_picture_that_cannot_be_drawn_says_so_and_the_run_goes_on(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("""
+        from pytest_kmsrotate._pytest_plugin import timeline
+
+        def broken(seen, ident):
+            raise ValueError("<no picture>")
+
+        timeline.fragment = broken
+    """)
+    pytester.makepyfile(SUITE)
+    result = pytester.runpytest_subprocess(*HTML_ARGS, "-k", "rotation_job or passes")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*- kms-rotation -*"])
+    blob = re.search(r'data-jsonblob="([^"]*)"', (pytester.path / "report.html").read_text(encoding="utf-8"))
+    assert blob is not None
+    assert "could not be drawn (ValueError(&#x27;&lt;no picture&gt;&#x27;))" in html.unescape(blob.group(1))

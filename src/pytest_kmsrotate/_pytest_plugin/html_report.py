@@ -44,7 +44,10 @@ class HtmlTimeline:
             return
         from pytest_html import extras  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-        from .timeline import fragment
+        from .timeline import fragment, text
 
-        picture = fragment(fake.engine.inspect(), ident=f"{item.nodeid}-{call.when}")
+        try:
+            picture = fragment(fake.engine.inspect(), ident=f"{item.nodeid}-{call.when}")
+        except Exception as error:  # a picture that fails must not end the session
+            picture = f"<p>pytest-kmsrotate: the rotation timeline could not be drawn ({text(repr(error))})</p>"
         report.extras = [*getattr(report, "extras", []), extras.html(picture)]  # type: ignore[attr-defined]
