@@ -42,6 +42,10 @@ class KeySnapshot:
     on_demand_used: int
     on_demand_limit: int
     on_demand_started: datetime | None
+    # For the HTML report's timeline (timeline.py): when the key began, what it is for, when it goes.
+    creation_date: datetime | None = None
+    description: str = ""
+    deletion_date: datetime | None = None
 
     @property
     def on_demand_remaining(self) -> int:
@@ -87,4 +91,7 @@ def snapshot(state: State, key: Key) -> KeySnapshot:
         on_demand_used=lineage.on_demand_used,
         on_demand_limit=state.config.on_demand_limit,
         on_demand_started=lineage.on_demand_started,
+        creation_date=key.creation_date,
+        description=key.description,
+        deletion_date=key.deletion_date,
     )

@@ -39,6 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _configure_outside(config)
+    # pytest-html writes a report (`--html`): it gets the timeline too. Imported only then.
+    if config.pluginmanager.hasplugin("html") and config.getoption("htmlpath", None):
+        from . import html_report
+
+        html_report.register(config, FAKE_KEY)
     config.addinivalue_line(
         "markers",
         "kms_rotation(**settings): configure the pytest-kmsrotate fake for this test "
