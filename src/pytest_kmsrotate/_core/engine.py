@@ -19,6 +19,7 @@ from .errors import KMSError, NotImplementedByFake
 from .faults import Fault, Faults
 from .grants import grant_allowing
 from .inspection import Inspection, KeySnapshot, snapshot
+from .multiregion import finish_replicas_now
 from .resolve import is_key_id, resolve_key
 from .rotation import complete_on_demand_now
 from .state import Request, State
@@ -184,6 +185,13 @@ class Engine:
         """Finish every on-demand rotation still in progress (of key `arn`, if given), now; how many."""
         with self.lock:
             done = complete_on_demand_now(self.state, self.clock.now(), arn)
+            self.settle()
+            return done
+
+    def complete_replications(self, arn: str | None = None) -> int:
+        """Make every replica still Creating (of primary `arn` or that replica, if given) ready now; how many."""
+        with self.lock:
+            done = finish_replicas_now(self.state, self.clock.now(), arn)
             self.settle()
             return done
 
