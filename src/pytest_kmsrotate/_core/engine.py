@@ -17,7 +17,7 @@ from .clock import Clock
 from .config import Config
 from .errors import KMSError, NotImplementedByFake
 from .faults import Fault, Faults
-from .grants import grant_allowing
+from .grants import check_grant_tokens, grant_allowing
 from .inspection import Inspection, KeySnapshot, snapshot
 from .multiregion import finish_replicas_now
 from .resolve import is_key_id, resolve_key
@@ -238,6 +238,8 @@ class Engine:
             try:
                 if injected is not None:
                     raise injected
+                if "GrantTokens" in params and self.access.checks_grant_tokens(operation):
+                    check_grant_tokens(self.state, params["GrantTokens"])  # before the key: INF
                 if self.access.enforce:
                     decided_by = authorize(self.state, self.access, request, grant_allowing)
                 response = handler(self.state, request)
