@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import boto3
 import pytest
@@ -110,3 +111,16 @@ def test_seeded_and_helper_made_replicas_exist_before_the_test_uses_them(pyteste
 def test_a_negative_delay_is_refused() -> None:
     with pytest.raises(ValueError, match="replication_delay must be a timedelta >= 0"):
         Config(replication_delay=timedelta(seconds=-1))
+
+
+def test_the_standalone_server_makes_replicas_enabled_at_once_and_its_state_file_keeps_the_delay(
+    tmp_path: Path,
+) -> None:
+    from pytest_kmsrotate._standalone import cli, state
+
+    # Its clock moves only through the control API, so a client polling a replica would wait for ever.
+    assert cli._config(cli._parser().parse_args(["serve"])).replication_delay == timedelta(0)
+    saved = state.config_json(Config(replication_delay=timedelta(seconds=20)))
+    assert state.config_of(tmp_path, {"config": saved}).replication_delay == timedelta(seconds=20)
+    older = {k: v for k, v in saved.items() if k != "replication_delay_seconds"}
+    assert state.config_of(tmp_path, {"config": older}).replication_delay == timedelta(0)  # replays as it ran
