@@ -7,6 +7,7 @@ fake's state directly, under the engine's lock.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -25,6 +26,17 @@ NON_SYMMETRIC = [
     ("HMAC_256", "GENERATE_VERIFY_MAC"),
 ]
 ROOT = "arn:aws:iam::111122223333:root"
+
+
+def wait_for_replica(client: Any, key_id: str) -> dict[str, Any]:
+    """Poll DescribeKey with `time.sleep`, as code written against AWS does, until the replica is
+    out of `Creating` (the fake's sleep moves its clock through the replication delay)."""
+    for _ in range(60):
+        meta: dict[str, Any] = client.describe_key(KeyId=key_id)["KeyMetadata"]
+        if meta["KeyState"] != "Creating":
+            return meta
+        time.sleep(5)
+    raise AssertionError(f"{key_id} still Creating after 300 seconds of polling")
 
 
 def key_of(fake: KmsRotation, arn: str) -> Key:

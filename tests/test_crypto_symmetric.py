@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests._rotation_support import wait_for_replica
 from tests.conftest import assert_matches_output_shape, error_of, sent_no_message
 
 CONTEXT = {"tenant": "a", "purpose": "test"}
@@ -256,6 +257,7 @@ def test_multi_region_blob_decrypts_in_the_replica_region(kms: Any, kms_rotation
     kms.replicate_key(KeyId=primary["KeyId"], ReplicaRegion="eu-west-1")
     blob = kms.encrypt(KeyId=primary["KeyId"], Plaintext=b"everywhere")["CiphertextBlob"]
     west = boto3.client("kms", region_name="eu-west-1")
+    wait_for_replica(west, primary["KeyId"])
     decrypted = west.decrypt(CiphertextBlob=blob)
     assert_matches_output_shape("Decrypt", decrypted)
     assert decrypted["Plaintext"] == b"everywhere"

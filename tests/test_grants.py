@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests._rotation_support import expect_error, wait_for_replica
 from tests.conftest import error_of
 
 Check = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -304,6 +305,9 @@ def test_replicas_have_grants_of_their_own(kms: Any, kms_rotation: Any) -> None:
     primary = kms.create_key(MultiRegion=True)["KeyMetadata"]
     replica = kms.replicate_key(KeyId=primary["KeyId"], ReplicaRegion="us-west-2")["ReplicaKeyMetadata"]
     west = boto3.client("kms", region_name="us-west-2")
+    expect_error(west.create_grant, "KMSInvalidStateException", f"{replica['Arn']} is creating.",
+                 KeyId=replica["Arn"], GranteePrincipal=ROLE, Operations=["Decrypt"])
+    wait_for_replica(west, replica["Arn"])
     on_primary = grant(kms, primary["KeyId"])
     on_replica = grant(west, replica["Arn"])
     assert [g["GrantId"] for g in listed(kms, primary["KeyId"])] == [on_primary["GrantId"]]

@@ -152,7 +152,8 @@ def test_state_rules_of_connect_disconnect_update_delete(kms: Any) -> None:
 
 def test_delete_an_empty_disconnected_store(kms: Any, shape_checked: Check) -> None:
     store_id = kms.create_custom_key_store(**xks_params())["CustomKeyStoreId"]
-    kms.update_custom_key_store(CustomKeyStoreId=store_id, XksProxyUriPath="/prefix/kms/xks/v1")
+    shape_checked("UpdateCustomKeyStore",
+                  kms.update_custom_key_store(CustomKeyStoreId=store_id, XksProxyUriPath="/prefix/kms/xks/v1"))
     assert describe(kms, store_id)["XksProxyConfiguration"]["UriPath"] == "/prefix/kms/xks/v1"
     shape_checked("DeleteCustomKeyStore", kms.delete_custom_key_store(CustomKeyStoreId=store_id))
     assert kms.describe_custom_key_stores()["CustomKeyStores"] == []

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests._rotation_support import expect_error, ok
+from tests._rotation_support import expect_error, ok, wait_for_replica
 
 
 @pytest.fixture
@@ -36,8 +36,9 @@ def test_replicate_key(kms: Any, west: Any, primary: dict[str, Any]) -> None:
     assert (meta["Description"], meta["MultiRegionConfiguration"]["MultiRegionKeyType"]) == ("replica", "REPLICA")
     assert "CurrentKeyMaterialId" not in meta
     assert got["ReplicaTags"] == [{"TagKey": "a", "TagValue": "b"}]
-    described = west.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]
-    assert described["KeyState"] == "Enabled"
+    assert (meta["KeyState"], meta["Enabled"]) == ("Creating", False)  # as AWS answers (issue 15, deviation 1)
+    described = wait_for_replica(west, primary["KeyId"])
+    assert (described["KeyState"], described["Enabled"]) == ("Enabled", True)
     assert described["CurrentKeyMaterialId"] == primary["CurrentKeyMaterialId"]
 
 

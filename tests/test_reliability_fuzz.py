@@ -265,7 +265,8 @@ def _pools(world: World) -> dict[str, list[Any]]:
         "ReplicaRegion": [OTHER_REGION, "eu-west-1", REGION, "xx-nowhere-1", ""],
         "PrimaryRegion": [OTHER_REGION, "eu-west-1", REGION, "xx-nowhere-1", ""],
         "TagKey": ["k0", "k1", "aws:reserved", "é", "a" * 128, "a" * 129],
-        "GrantToken": world.grant_tokens, "GrantId": world.grant_ids,
+        # RetireGrant's GrantToken, and each member of every operation's GrantTokens list.
+        "GrantToken": world.grant_tokens, "GrantTokenType": world.grant_tokens, "GrantId": world.grant_ids,
         "CustomKeyStoreId": world.stores, "CustomKeyStoreName": ["hsm-store", "xks-store", "idle", "new", ""],
         "PublicKey": world.public_keys, "SharedSecretCiphertextBlob": world.encapsulated,
         "GranteePrincipal": [GRANTEE, "s3.amazonaws.com", "*", ""],

@@ -1,7 +1,12 @@
-"""A model-based test: random sequences of rotation, key-state and grant calls through a real boto3 client."""
+"""A model-based test: random sequences of rotation, key-state, grant and replication calls through boto3.
+
+Replicas are `Creating` for the default replication delay (60 s, docs/fidelity.md §20.1): the model
+keeps when each becomes Enabled, and the clock moves by `advance` and by `time.sleep`.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,12 +15,14 @@ import boto3
 from botocore.exceptions import ClientError
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from pytest_kmsrotate._core.config import Config
 from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
 
 LIMIT = 3
+REPLICATION = Config().replication_delay  # the default: what a test that sets nothing gets
+REGIONS = ("us-west-2", "eu-west-1")
 
 
 @dataclass
@@ -29,16 +36,32 @@ class Model:
     deletion: datetime | None = None
     rotations: list[tuple[datetime, str]] = field(default_factory=list)
     grants: list[tuple[str, str]] = field(default_factory=list)  # (GrantId, GrantToken), oldest first
+    multi_region: bool = False
+    replica_regions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Replica:
+    arn: str
+    region: str
+    ready: datetime  # Creating until then, Enabled from then on
+    grants: list[str] = field(default_factory=list)  # GrantIds, oldest first
+
+    def creating(self, now: datetime) -> bool:
+        return now < self.ready
 
 
 class RotationMachine(RuleBasedStateMachine):
     keys = Bundle("keys")
+    replicas = Bundle("replicas")
 
     def __init__(self) -> None:
         super().__init__()
         self.fake = KmsRotation(Config(on_demand_limit=LIMIT), freeze_time=False).start()
         self.kms = boto3.client("kms", region_name="us-east-1")
+        self.regional = {r: boto3.client("kms", region_name=r) for r in REGIONS}
         self.models: dict[str, Model] = {}
+        self.replica_models: dict[str, Replica] = {}
 
     def teardown(self) -> None:
         self.fake.stop()
@@ -57,9 +80,10 @@ class RotationMachine(RuleBasedStateMachine):
                 m.rotations.append((m.next, "AUTOMATIC"))
                 m.next = m.next + timedelta(days=m.period or 365)
 
-    def call(self, op: str, expected: tuple[str, str] | None, **params: Any) -> dict[str, Any] | None:
+    def call(self, op: str, expected: tuple[str, str] | None, client: Any = None,
+             **params: Any) -> dict[str, Any] | None:
         try:
-            response: dict[str, Any] = getattr(self.kms, op)(**params)
+            response: dict[str, Any] = getattr(client or self.kms, op)(**params)
         except ClientError as error:
             got = (error.response["Error"]["Code"], error.response["Error"].get("Message", ""))
             assert got == expected, f"{op}{params} failed with {got}, expected {expected}"
@@ -85,6 +109,61 @@ class RotationMachine(RuleBasedStateMachine):
         arn: str = self.kms.create_key()["KeyMetadata"]["Arn"]
         self.models[arn] = Model(arn)
         return arn
+
+    @rule(target=keys)
+    def create_multi_region(self) -> str:
+        arn: str = self.kms.create_key(MultiRegion=True)["KeyMetadata"]["Arn"]
+        self.models[arn] = Model(arn, multi_region=True)
+        return arn
+
+    @initialize(target=replicas)
+    def a_replica_being_created(self) -> str:
+        """Every run starts with one replica in `Creating`, so the replica rules always have one."""
+        return self.replicate(self.create_multi_region(), REGIONS[0])
+
+    @rule(target=replicas, arn=keys, region=st.sampled_from(REGIONS))
+    def replicate(self, arn: str, region: str) -> str:
+        self.settle()
+        m = self.models[arn]
+        expected = self.gone(m)
+        if expected is None and not m.multi_region:
+            expected = ("UnsupportedOperationException", f"{arn} is not a multi-region primary key.")
+        expected = expected or self.state_error(m)
+        if expected is None and region in m.replica_regions:
+            expected = ("AlreadyExistsException",
+                        "You can create only one replica of each primary key in each AWS Region.")
+        response = self.call("replicate_key", expected, KeyId=arn, ReplicaRegion=region)
+        if response is None:
+            return ""  # no replica: the rules taking one skip it
+        meta = response["ReplicaKeyMetadata"]
+        # AWS answers while the replica is being created (issue 15, deviation 1).
+        assert (meta["KeyState"], meta["Enabled"]) == ("Creating", False), meta
+        m.replica_regions.append(region)
+        self.replica_models[meta["Arn"]] = Replica(meta["Arn"], region, self.now() + REPLICATION)
+        return str(meta["Arn"])
+
+    def creating_error(self, r: Replica) -> tuple[str, str] | None:
+        return ("KMSInvalidStateException", f"{r.arn} is creating.") if r.creating(self.now()) else None
+
+    @rule(arn=replicas)
+    def use_replica(self, arn: str) -> None:
+        if not arn:
+            return
+        r = self.replica_models[arn]
+        response = self.call("encrypt", self.creating_error(r), client=self.regional[r.region], KeyId=arn,
+                             Plaintext=b"p")
+        if response is not None:
+            assert response["KeyId"] == arn
+
+    @rule(arn=replicas)
+    def grant_on_replica(self, arn: str) -> None:
+        if not arn:
+            return
+        r = self.replica_models[arn]
+        response = self.call("create_grant", self.creating_error(r), client=self.regional[r.region], KeyId=arn,
+                             GranteePrincipal="arn:aws:iam::111122223333:role/r", Operations=["Encrypt"])
+        if response is not None:
+            r.grants.append(response["GrantId"])
 
     @rule(arn=keys, period=st.one_of(st.none(), st.sampled_from([90, 91, 365, 2560, 2561, 5000])))
     def enable_rotation(self, arn: str, period: int | None) -> None:
@@ -201,6 +280,11 @@ class RotationMachine(RuleBasedStateMachine):
     def advance(self, days: int, minutes: int) -> None:
         self.fake.clock.advance(days=days, minutes=minutes)
 
+    @rule(seconds=st.sampled_from([1, 5, 30, 59]))
+    def sleep(self, seconds: int) -> None:
+        # Polling code sleeps: the fake's sleep moves its clock, through the replication delay too.
+        time.sleep(seconds)
+
     @invariant()
     def agrees_with_model(self) -> None:
         self.settle()
@@ -221,6 +305,18 @@ class RotationMachine(RuleBasedStateMachine):
                 assert (status["RotationPeriodInDays"], status["NextRotationDate"]) == (m.period, m.next)
             else:
                 assert "NextRotationDate" not in status
+
+    @invariant()
+    def replicas_agree_with_model(self) -> None:
+        now = self.now()
+        for arn, r in self.replica_models.items():
+            client = self.regional[r.region]
+            meta = client.describe_key(KeyId=arn)["KeyMetadata"]
+            expected = ("Creating", False) if r.creating(now) else ("Enabled", True)
+            assert (meta["KeyState"], meta["Enabled"]) == expected, (arn, now, r.ready)
+            granted = [g["GrantId"] for p in client.get_paginator("list_grants").paginate(KeyId=arn)
+                       for g in p["Grants"]]
+            assert granted == r.grants, arn
 
     def paged(self, arn: str) -> list[dict[str, Any]]:
         pages = self.kms.get_paginator("list_key_rotations").paginate(KeyId=arn, PaginationConfig={"PageSize": 2})

@@ -465,9 +465,9 @@ def test_seeded_ids_are_the_same_on_every_run(pytester: pytest.Pytester) -> None
          "not both"),
         ("kms_rotation(on_demand_limt=3)",
          "pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt "
-         "(did you mean 'on_demand_limit'?); valid arguments: on_demand_limit, on_demand_delay, start, "
-         "account_id, region, patch_sleep, freeze_time, async_time, follow_freezegun, enforce_policies, endpoint, "
-         "aws_managed_rotation_status"),
+         "(did you mean 'on_demand_limit'?); valid arguments: on_demand_limit, on_demand_delay, "
+         "replication_delay, start, account_id, region, patch_sleep, freeze_time, async_time, follow_freezegun, "
+         "enforce_policies, endpoint, aws_managed_rotation_status"),
     ],
 )
 def test_a_setup_error_is_printed_once(pytester: pytest.Pytester, marker: str, message: str) -> None:

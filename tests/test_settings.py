@@ -14,6 +14,7 @@ def test_defaults() -> None:
     assert values == {
         "on_demand_limit": 10,
         "on_demand_delay": timedelta(0),
+        "replication_delay": timedelta(seconds=60),
         "start": datetime(2024, 1, 1, tzinfo=timezone.utc),
         "account_id": "111122223333",
         "region": "us-east-1",
@@ -66,6 +67,11 @@ def test_marker_wins_over_ini_and_ini_over_the_default() -> None:
         ({"on_demand_limit": True}, "kms_rotation(on_demand_limit=...) must be a whole number, got True"),
         ({"on_demand_delay": "soon"}, "kms_rotation(on_demand_delay=...) must be seconds or a timedelta, got 'soon'"),
         ({"on_demand_delay": -5}, "kms_rotation(on_demand_delay=...) must not be negative, got -5"),
+        ({"replication_delay": "a minute"},
+         "kms_rotation(replication_delay=...) must be seconds or a timedelta, got 'a minute'"),
+        ({"replication_delay": -1}, "kms_rotation(replication_delay=...) must not be negative, got -1"),
+        ({"replication_delay": float("inf")},
+         "kms_rotation(replication_delay=...) must be a finite number of seconds, got inf"),
         ({"start": "2024-04-01"}, "kms_rotation(start=...) must carry a time zone (for example a trailing Z), "
                                   "got '2024-04-01'"),
         ({"start": "yesterday"}, "kms_rotation(start=...) must be an ISO 8601 time such as 2024-04-01T00:00:00Z, "
@@ -86,6 +92,58 @@ def test_delay_accepts_seconds_and_timedeltas() -> None:
     assert resolve({}, {"on_demand_delay": 120})["on_demand_delay"] == timedelta(seconds=120)
     assert resolve({}, {"on_demand_delay": timedelta(minutes=2)})["on_demand_delay"] == timedelta(seconds=120)
     assert resolve({"on_demand_delay": "1.5"}, {})["on_demand_delay"] == timedelta(seconds=1.5)
+    assert resolve({}, {"replication_delay": 0})["replication_delay"] == timedelta(0)
+    assert resolve({}, {"replication_delay": timedelta(seconds=20)})["replication_delay"] == timedelta(seconds=20)
+    assert resolve({"replication_delay": "30"}, {})["replication_delay"] == timedelta(seconds=30)
+
+
+def test_replication_delay_is_a_marker_and_ini_setting(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        kms_rotation_replication_delay = 20
+        """
+    )
+    pytester.makepyfile(
+        """
+        import time
+        from datetime import timedelta
+
+        import boto3
+        import pytest
+
+        def replicate():
+            east, west = (boto3.client("kms", region_name=r) for r in ("us-east-1", "us-west-2"))
+            key_id = east.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+            replica = east.replicate_key(KeyId=key_id, ReplicaRegion="us-west-2")["ReplicaKeyMetadata"]
+            return west, replica
+
+        def state(west, replica):
+            return west.describe_key(KeyId=replica["Arn"])["KeyMetadata"]["KeyState"]
+
+        def test_ini(kms_rotation):
+            assert kms_rotation.config.replication_delay == timedelta(seconds=20)
+            west, replica = replicate()
+            time.sleep(19)
+            assert state(west, replica) == "Creating"
+            time.sleep(1)  # polling with time.sleep moves through the delay
+            assert state(west, replica) == "Enabled"
+
+        @pytest.mark.kms_rotation(replication_delay=0)
+        def test_marker_zero(kms_rotation):
+            west, replica = replicate()
+            assert replica["KeyState"] == "Enabled" and state(west, replica) == "Enabled"
+
+        @pytest.mark.kms_rotation(replication_delay=timedelta(minutes=2))
+        def test_marker_timedelta(kms_rotation):
+            west, replica = replicate()
+            kms_rotation.clock.advance(seconds=119)
+            assert state(west, replica) == "Creating"
+            kms_rotation.clock.advance(seconds=1)
+            assert state(west, replica) == "Enabled"
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
 
 
 def test_ini_options_and_markers_reach_the_fixture(pytester: pytest.Pytester) -> None:
@@ -142,8 +200,8 @@ def test_a_bad_marker_fails_the_test_at_setup_with_a_clear_message(pytester: pyt
     result.stdout.fnmatch_lines(
         ["*pytest-kmsrotate: @pytest.mark.kms_rotation got unknown argument(s) on_demand_limt "
          "(did you mean 'on_demand_limit'?); valid arguments: "
-         "on_demand_limit, on_demand_delay, start, account_id, region, patch_sleep, freeze_time, async_time, "
-         "follow_freezegun, enforce_policies, endpoint, aws_managed_rotation_status"]
+         "on_demand_limit, on_demand_delay, replication_delay, start, account_id, region, patch_sleep, freeze_time, "
+         "async_time, follow_freezegun, enforce_policies, endpoint, aws_managed_rotation_status"]
     )
     assert "Traceback" not in result.stdout.str()
     assert "During handling of the above exception" not in result.stdout.str()

@@ -27,11 +27,13 @@ _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 @dataclass(frozen=True)
 class Permission:
-    """What one operation needs: the IAM action, and whether a key policy decides it."""
+    """What one operation needs: the IAM action, whether a key policy decides it, and whether
+    the grant tokens it is sent must be valid (its model lists InvalidGrantTokenException)."""
 
     action: str
     key_policy: bool
     cross_account: bool
+    checks_grant_tokens: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ class Access:
         """What each operation needs, as the service model documents it (see the protocol layer)."""
         with self._lock:
             self._permissions.update(permissions)
+
+    def checks_grant_tokens(self, operation: str) -> bool:
+        found = self._permissions.get(operation)
+        return found is not None and found.checks_grant_tokens
 
     def permission(self, operation: str, names_key: bool) -> Permission:
         found = self._permissions.get(operation)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .defaults import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, DEFAULT_START
+from .defaults import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_ON_DEMAND_LIMIT,
+    DEFAULT_REGION,
+    DEFAULT_REPLICATION_DELAY,
+    DEFAULT_START,
+)
 
 
 @dataclass(frozen=True)
@@ -14,9 +20,9 @@ class Config:
     region: str = DEFAULT_REGION
     on_demand_limit: int = DEFAULT_ON_DEMAND_LIMIT
     on_demand_delay: timedelta = timedelta(0)
-    # How long a new replica stays `Creating` (issue 15, deviation 1): AWS's recordings show tens of
-    # seconds; 0 (the default) makes replicas Enabled at once, as before.
-    replication_delay: timedelta = timedelta(0)
+    # How long a new replica stays `Creating` (issue 15, deviation 1): 60 s by default, as the
+    # longest AWS recording (defaults.DEFAULT_REPLICATION_DELAY); 0 makes replicas Enabled at once.
+    replication_delay: timedelta = DEFAULT_REPLICATION_DELAY
     # Fidelity §3 rule 9: observed `false` for AWS managed keys, documented `true`.
     aws_managed_rotation_status: bool = False
     start: datetime = DEFAULT_START

@@ -17,8 +17,9 @@ from .clock import Clock
 from .config import Config
 from .errors import KMSError, NotImplementedByFake
 from .faults import Fault, Faults
-from .grants import grant_allowing
+from .grants import check_grant_tokens, grant_allowing
 from .inspection import Inspection, KeySnapshot, snapshot
+from .multiregion import finish_replicas_now
 from .resolve import is_key_id, resolve_key
 from .rotation import complete_on_demand_now
 from .state import Request, State
@@ -187,6 +188,13 @@ class Engine:
             self.settle()
             return done
 
+    def complete_replications(self, arn: str | None = None) -> int:
+        """Make every replica still Creating (of primary `arn` or that replica, if given) ready now; how many."""
+        with self.lock:
+            done = finish_replicas_now(self.state, self.clock.now(), arn)
+            self.settle()
+            return done
+
     def issue_credentials(self, principal: str) -> Credentials:
         """Credentials whose requests the fake attributes to `principal` (an IAM principal ARN)."""
         return self.access.issue(check_principal(principal))
@@ -230,6 +238,8 @@ class Engine:
             try:
                 if injected is not None:
                     raise injected
+                if "GrantTokens" in params and self.access.checks_grant_tokens(operation):
+                    check_grant_tokens(self.state, params["GrantTokens"])  # before the key: INF
                 if self.access.enforce:
                     decided_by = authorize(self.state, self.access, request, grant_allowing)
                 response = handler(self.state, request)

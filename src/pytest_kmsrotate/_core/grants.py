@@ -204,10 +204,28 @@ def list_retirable_grants(state: State, request: Request) -> dict[str, Any]:
     return page(items, _limit(p), p.get("Marker"), scope, "Grants", secret=marker_secret(state))
 
 
-def _grant_of_token(state: State, token: str) -> Grant:
+def _grant_id_of_token(state: State, token: str) -> str:
+    """The grant a token names; InvalidGrantTokenException for a string the fake never issued.
+
+    AWS's tokens are opaque and issued only by CreateGrant, so any other string (malformed,
+    truncated, edited, or made up) is not a grant token. One rule for RetireGrant's GrantToken and
+    for the GrantTokens of every operation that checks them (docs/fidelity.md §20.2; text inferred).
+    """
     grant_id = state.grant_tokens.get(token)
     if grant_id is None:
-        raise KMSError("InvalidGrantTokenException", "Invalid grant token")  # inferred text
+        raise KMSError("InvalidGrantTokenException", "Invalid grant token")
+    return grant_id
+
+
+def check_grant_tokens(state: State, tokens: Any) -> None:
+    """Every token in a request's GrantTokens must be one CreateGrant handed out; a token of a grant
+    since retired or revoked is still a token, and adds no permission."""
+    for token in tokens or ():
+        _grant_id_of_token(state, token)
+
+
+def _grant_of_token(state: State, token: str) -> Grant:
+    grant_id = _grant_id_of_token(state, token)
     grant = state.grants.get(grant_id)
     if grant is None or not _live(state, grant):
         raise KMSError("NotFoundException", f"Grant ID {grant_id} not found")  # inferred text (moto's)

@@ -117,6 +117,19 @@ def finish_replica(state: State, key: Key, when: datetime) -> None:
         key.key_state = PENDING_IMPORT if key.origin == "EXTERNAL" else ENABLED
 
 
+def finish_replicas_now(state: State, now: datetime, only: str | None = None) -> int:
+    """Make every replica still `Creating` ready now (only replicas of, or named by, ARN `only`); how many.
+
+    Its planned REPLICA_CREATION entry then finds it ready and does nothing (`finish_replica`).
+    """
+    done = 0
+    for key in list(state.keys.values()):
+        if key.key_state == CREATING and only in (None, key.arn, key.lineage.primary_arn):
+            finish_replica(state, key, now)
+            done += 1
+    return done
+
+
 def update_primary_region(state: State, request: Request) -> dict[str, Any]:
     key = key_by_id_or_arn(state, request)
     if not key.multi_region or key.is_replica:

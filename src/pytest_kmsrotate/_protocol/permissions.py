@@ -3,6 +3,8 @@
 Every operation's documentation in the model has a "Cross-account use: Yes|No" sentence and a
 "Required permissions: kms:<Action> (key policy|IAM policy)" sentence (the API Reference's own
 words). The core's authorisation step learns them from here, so no table is copied by hand.
+An operation whose input has `GrantTokens` and whose error list has InvalidGrantTokenException
+has its grant tokens checked (docs/fidelity.md §20.2); DescribeKey takes them but lists no such error.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ def permissions() -> Mapping[str, Permission]:
     model = service_model()
     found: dict[str, Permission] = {}
     for operation in model.operation_names:
-        text = model.operation_model(operation).documentation or ""
+        operation_model = model.operation_model(operation)
+        text = operation_model.documentation or ""
+        takes_tokens = operation_model.input_shape is not None and "GrantTokens" in operation_model.input_shape.members
+        refuses_tokens = any(e.name == "InvalidGrantTokenException" for e in operation_model.error_shapes)
         cross = _CROSS_ACCOUNT.search(text)
         required = _REQUIRED.search(text)
         sentence = re.sub(r"<[^>]+>", "", required.group(1)) if required else ""
@@ -34,5 +39,6 @@ def permissions() -> Mapping[str, Permission]:
             # "(IAM policy)" alone means no key policy is consulted; anything else names a key.
             key_policy="(IAM policy)" not in sentence or "(key policy)" in sentence,
             cross_account=bool(cross and cross.group(1) == "Yes"),
+            checks_grant_tokens=takes_tokens and refuses_tokens,
         )
     return found

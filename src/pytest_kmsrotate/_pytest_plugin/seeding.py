@@ -380,6 +380,9 @@ class _Builder:
             # inferred: a seeded replica carries the seeded key's description, tags and policy.
             replica = {k: v for k, v in params.items() if k in ("Description", "Tags", "Policy")}
             self.call("ReplicateKey", {"KeyId": self.arn, "ReplicaRegion": region, **replica})
+        if key.replica_regions:
+            # A seeded key already exists when the test starts: its replicas are past `Creating`.
+            self.protocol.engine.complete_replications(self.arn)
         if key.alias is not None:
             # inferred: the alias is made in every Region of a multi-Region key, as AWS advises.
             for region in (key.region, *key.replica_regions):

@@ -13,7 +13,13 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._core.clock import LATEST, PLANNING_HORIZON
-from .._core.defaults import DEFAULT_ACCOUNT_ID, DEFAULT_ON_DEMAND_LIMIT, DEFAULT_REGION, DEFAULT_START
+from .._core.defaults import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_ON_DEMAND_LIMIT,
+    DEFAULT_REGION,
+    DEFAULT_REPLICATION_DELAY,
+    DEFAULT_START,
+)
 
 if TYPE_CHECKING:
     from .._core.config import Config
@@ -132,6 +138,8 @@ SETTINGS: tuple[Setting, ...] = (
             DEFAULT_ON_DEMAND_LIMIT, parse_int),
     Setting("on_demand_delay", "seconds an on-demand rotation takes to complete (0 = at once)",
             timedelta(0), parse_delay),
+    Setting("replication_delay", "seconds a new multi-Region replica stays Creating before it is Enabled "
+            "(AWS: up to about a minute; 0 = at once)", DEFAULT_REPLICATION_DELAY, parse_delay),
     Setting("start", "where the simulated clock starts (ISO 8601 with a time zone)",
             DEFAULT_START, parse_start),
     Setting("account_id", "the AWS account ID the fake answers for", DEFAULT_ACCOUNT_ID, parse_account),
@@ -198,6 +206,7 @@ def to_config(values: Mapping[str, Any], seed: str) -> Config:
         region=values["region"],
         on_demand_limit=values["on_demand_limit"],
         on_demand_delay=values["on_demand_delay"],
+        replication_delay=values["replication_delay"],
         start=values["start"],
         aws_managed_rotation_status=values["aws_managed_rotation_status"],
         seed=seed,

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -53,6 +54,9 @@ def _config(args: argparse.Namespace) -> Config:
         region=parse_region(args.region, "--region"),
         on_demand_limit=parse_int(args.on_demand_limit, "--on-demand-limit"),
         start=parse_start(args.start, "--start"),
+        # The server's clock moves only through the control API, not with its clients' sleeps, so a
+        # client polling a new replica would wait for ever: replicas are Enabled at once here.
+        replication_delay=timedelta(0),
         seed="kmsrotate serve",
     )
 

@@ -127,7 +127,8 @@ def _secrets_of(document: dict[str, Any], engine: Engine) -> Secrets:
 
 def config_json(config: Config) -> dict[str, Any]:
     return {"account_id": config.account_id, "region": config.region, "on_demand_limit": config.on_demand_limit,
-            "on_demand_delay_seconds": config.on_demand_delay.total_seconds(), "start": _iso(config.start),
+            "on_demand_delay_seconds": config.on_demand_delay.total_seconds(),
+            "replication_delay_seconds": config.replication_delay.total_seconds(), "start": _iso(config.start),
             "seed": config.seed}
 
 
@@ -167,7 +168,10 @@ def config_of(path: Path, document: dict[str, Any]) -> Config:
     c = document["config"]
     try:
         return Config(account_id=c["account_id"], region=c["region"], on_demand_limit=c["on_demand_limit"],
-                      on_demand_delay=timedelta(seconds=c["on_demand_delay_seconds"]), start=_when(c["start"]),
+                      on_demand_delay=timedelta(seconds=c["on_demand_delay_seconds"]),
+                      # files saved before the setting existed replay as they ran: replicas at once
+                      replication_delay=timedelta(seconds=c.get("replication_delay_seconds", 0)),
+                      start=_when(c["start"]),
                       seed=c["seed"])
     except (KeyError, TypeError, ValueError) as error:
         raise StateFileError(f"{path} is damaged: its config cannot be used ({error!r})") from None
