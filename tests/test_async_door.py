@@ -52,13 +52,17 @@ def signed_access_keys(client: Any) -> list[str]:
 
 
 def test_the_door_is_open_while_a_fake_runs_and_every_wrapper_goes_when_it_stops() -> None:
-    originals = (AioHierarchicalEmitter._emit, AioSession._create_client, aiobotocore.endpoint.AioEndpoint._sleep)
+    originals = (AioHierarchicalEmitter._emit, AioSession._create_client)
+    endpoint = dict(vars(aiobotocore.endpoint.AioEndpoint))
     with KmsRotation(Config(seed="aio-doors")) as fake:
         assert [door.name for door in fake.doors] == ["botocore", "aiobotocore"]
         assert all(door.is_open for door in fake.doors)
         assert AioHierarchicalEmitter._emit is not originals[0]
-    assert (AioHierarchicalEmitter._emit, AioSession._create_client,
-            aiobotocore.endpoint.AioEndpoint._sleep) == originals
+        assert AioSession._create_client is not originals[1]
+        # Back-off is simulated through the `needs-retry` event, so no endpoint method is patched
+        # (aiobotocore 2.x has no `AioEndpoint._sleep` to patch).
+        assert dict(vars(aiobotocore.endpoint.AioEndpoint)) == endpoint
+    assert (AioHierarchicalEmitter._emit, AioSession._create_client) == originals
 
 
 def test_a_client_created_before_the_fake_started_is_answered_and_keeps_its_static_credentials() -> None:
