@@ -100,6 +100,7 @@ def test_the_test_blocks_are_found() -> None:
     # Guards the harness itself: a regex that matches nothing would make every check above vacuous.
     where = {e[0] for e in _examples()}
     assert {"README.md", "docs/tutorial.md", "docs/howto/testing-a-rotation-job.md", "docs/time.md"} <= where
+    assert "docs/async.md [-o asyncio_mode=auto]" in where  # a `<!-- pytest: ARGS -->` tag is read
 
 
 def _between(page: Path, name: str) -> str:
