@@ -6,6 +6,7 @@ machine, so the numbers travel between machines better than absolute times do.
     python benchmarks/bench.py            # everything
     python benchmarks/bench.py --quick    # fewer repetitions
     python benchmarks/bench.py --only calls,endpoint,time
+    python benchmarks/bench.py --only calls,aio   # with aiobotocore installed (the `aio` extra)
 
 Prints a table of medians and ratios, and writes benchmarks/results/latest.json.
 """
@@ -200,6 +201,112 @@ def bench_endpoint(repeat: int) -> dict[str, Any]:
             row["moto_server/endpoint"] = row["moto_server_us"] / row["endpoint_us"]
         rows[name] = row
     return rows
+
+
+# -- 1c. per-call latency through aiobotocore: the fake against aiobotocore's own floor ---------
+
+async def _aio_scenario(client: Any) -> dict[str, Callable[[], Any]]:
+    """`_scenario` for an aiobotocore client: each call returns the coroutine to await."""
+    key = (await client.create_key())["KeyMetadata"]["KeyId"]
+    listed = (await client.create_key())["KeyMetadata"]["KeyId"]
+    for _ in range(10):
+        await client.rotate_key_on_demand(KeyId=listed)
+    blob = (await client.encrypt(KeyId=key, Plaintext=b"x" * 64))["CiphertextBlob"]
+    rotating = (await client.create_key())["KeyMetadata"]["KeyId"]
+    return {
+        "GetKeyRotationStatus": lambda: client.get_key_rotation_status(KeyId=key),
+        "EnableKeyRotation": lambda: client.enable_key_rotation(KeyId=key, RotationPeriodInDays=90),
+        "DisableKeyRotation": lambda: client.disable_key_rotation(KeyId=rotating),
+        "DescribeKey": lambda: client.describe_key(KeyId=key),
+        "RotateKeyOnDemand": lambda: client.rotate_key_on_demand(KeyId=rotating),
+        "ListKeyRotations(10)": lambda: client.list_key_rotations(KeyId=listed),
+        "CreateKey": lambda: client.create_key(),
+        "Encrypt": lambda: client.encrypt(KeyId=key, Plaintext=b"x" * 64),
+        "Decrypt": lambda: client.decrypt(CiphertextBlob=blob),
+    }
+
+
+class _AioRaw:
+    """What aiobotocore's `AioAWSResponse.content` awaits: `raw.read()`."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def read(self, *_: Any, **__: Any) -> bytes:
+        return self.body
+
+
+def bench_aio(repeat: int, chunk: int = 50) -> dict[str, Any]:
+    """The calls of section 1 through an aiobotocore client, all awaited in one event loop: the fake,
+    and aiobotocore's floor (a `before-send` handler replaying the fake's own bytes and headers)."""
+    try:
+        from aiobotocore import __version__ as aiobotocore_version
+        from aiobotocore.awsrequest import AioAWSResponse
+        from aiobotocore.session import get_session
+    except ImportError:
+        return {"skipped": "aiobotocore is not installed (pip install -e '.[aio]')"}
+    import asyncio
+
+    import botocore
+
+    loop = asyncio.new_event_loop()  # the benchmark's own loop, closed below
+    fake = KmsRotation(Config(on_demand_limit=10**9), freeze_time=False, patch_sleep=False)
+    bodies: dict[str, tuple[bytes, dict[str, str]]] = {}
+    contexts = [get_session().create_client("kms", region_name="us-east-1") for _ in range(2)]
+
+    async def record(http_response: Any, model: Any, **_: Any) -> None:
+        bodies[model.name] = (await http_response.content, dict(http_response.headers))
+
+    def canned(request: Any, event_name: str, **_: Any) -> Any:
+        body, headers = bodies[event_name.rsplit(".", 1)[1]]
+        return AioAWSResponse(request.url, 200, dict(headers), _AioRaw(body))
+
+    async def timed(fn: Callable[[], Any], times: int) -> list[float]:
+        samples = []
+        for _ in range(times):
+            started = time.perf_counter()
+            await fn()
+            samples.append(time.perf_counter() - started)
+        return samples
+
+    try:
+        with fake:
+            client, floor = (loop.run_until_complete(c.__aenter__()) for c in contexts)
+            client.meta.events.register("after-call.kms", record)
+            fake_calls = loop.run_until_complete(_aio_scenario(client))
+            for fn in fake_calls.values():
+                loop.run_until_complete(fn())  # warm up, and record each body for the floor
+        floor.meta.events.register_first("before-send.kms", canned, unique_id="bench-aio-floor")
+        floor_calls = {
+            "GetKeyRotationStatus": lambda: floor.get_key_rotation_status(KeyId="k"),
+            "EnableKeyRotation": lambda: floor.enable_key_rotation(KeyId="k", RotationPeriodInDays=90),
+            "DisableKeyRotation": lambda: floor.disable_key_rotation(KeyId="k"),
+            "DescribeKey": lambda: floor.describe_key(KeyId="k"),
+            "RotateKeyOnDemand": lambda: floor.rotate_key_on_demand(KeyId="k"),
+            "ListKeyRotations(10)": lambda: floor.list_key_rotations(KeyId="k"),
+            "CreateKey": lambda: floor.create_key(),
+            "Encrypt": lambda: floor.encrypt(KeyId="k", Plaintext=b"x" * 64),
+            "Decrypt": lambda: floor.decrypt(CiphertextBlob=b"x" * 64),
+        }
+        backends: dict[str, tuple[Any, dict[str, Callable[[], Any]]]] = {
+            "fake": (lambda: fake, fake_calls), "floor": (nullcontext, floor_calls)}
+        samples: dict[str, dict[str, list[float]]] = {b: {} for b in backends}
+        for _ in range(max(1, repeat // chunk)):  # taking turns chunk by chunk, as _chunked_medians does
+            for backend, (context, calls) in backends.items():
+                with context():
+                    for name, fn in calls.items():
+                        samples[backend].setdefault(name, []).extend(loop.run_until_complete(timed(fn, chunk)))
+        for c in contexts:
+            loop.run_until_complete(c.__aexit__(None, None, None))
+    finally:
+        fake.stop()
+        loop.close()
+    rows: dict[str, Any] = {}
+    for name in fake_calls:
+        fake_us = statistics.median(samples["fake"][name]) * 1e6
+        floor_us = statistics.median(samples["floor"][name]) * 1e6
+        rows[name] = {"fake_us": fake_us, "floor_us": floor_us, "fake/floor": fake_us / floor_us}
+    return {"aiobotocore": aiobotocore_version, "botocore": botocore.__version__, "rows": rows}
 
 
 # -- 2. per-test overhead --------------------------------------------------------------------
@@ -432,7 +539,7 @@ def bench_scoped(repeat: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", default="calls,endpoint,suite,fixture,time,startup,scoped",
+    parser.add_argument("--only", default="calls,endpoint,aio,suite,fixture,time,startup,scoped",
                         help="comma-separated sections")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -456,6 +563,18 @@ def main() -> None:
         for name, row in results["endpoint"].items():
             print(f"{name:24} {row['endpoint_us']:9.0f} {row.get('moto_server_us', float('nan')):9.0f} "
                   f"{row.get('moto_server/endpoint', float('nan')):18.1f}")
+    if "aio" in only:
+        results["aio"] = bench_aio(200 if args.quick else 1000)
+        if "skipped" in results["aio"]:
+            print(f"\nPer-call latency through aiobotocore: skipped, {results['aio']['skipped']}")
+        else:
+            print(f"\nPer-call latency through an aiobotocore {results['aio']['aiobotocore']} client "
+                  f"(botocore {results['aio']['botocore']}; median µs)")
+            print(f"{'operation':24} {'fake':>8} {'floor':>8} {'fake/floor':>11} {'sync fake/floor':>16}")
+            for name, row in results["aio"]["rows"].items():
+                sync = results.get("calls", {}).get(name, {}).get("fake/floor", float("nan"))
+                print(f"{name:24} {row['fake_us']:8.0f} {row['floor_us']:8.0f} {row['fake/floor']:11.2f} "
+                      f"{sync:16.2f}")
     if "suite" in only:
         results["suite"] = bench_suite(100 if args.quick else 300)
         s = results["suite"]

@@ -5,12 +5,15 @@ Conventions in README.md and docs/**/*.md:
 - a ```python block right after `<!-- file: NAME.py -->` is a module of that page: it is written
   beside every test block of the same page, so a test can import the code it tests;
 - a ```python block right after `<!-- no-run -->` is only shown (e.g. it needs an API that does not
-  exist yet); any other ```python block must at least compile.
+  exist yet); any other ```python block must at least compile;
+- a test block right after `<!-- pytest: ARGS -->` runs with those pytest arguments (e.g.
+  `-o asyncio_mode=auto`), in a run of its own with the page's other blocks of the same ARGS.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-_BLOCK = re.compile(r"(?:<!-- (?P<tag>file: [\w.]+|no-run) -->\n)?```python\n(?P<code>.*?)```", re.S)
+_BLOCK = re.compile(r"(?:<!-- (?P<tag>file: [\w.]+|no-run|pytest: [^>\n]*?) -->\n)?```python\n(?P<code>.*?)```", re.S)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,14 @@ class Block:
     where: str
     code: str
     tag: str | None
+
+    @property
+    def is_test(self) -> bool:
+        return (self.tag is None or self.tag.startswith("pytest: ")) and "def test_" in self.code
+
+    @property
+    def pytest_args(self) -> tuple[str, ...]:
+        return tuple(shlex.split(self.tag.removeprefix("pytest: "))) if self.tag and self.is_test else ()
 
 
 def _pages() -> list[Path]:
@@ -45,28 +56,32 @@ def _modules(page: Path) -> dict[str, str]:
     return {b.tag.split(": ")[1].removesuffix(".py"): b.code for b in files if b.tag}
 
 
-def _examples() -> list[tuple[str, list[str], dict[str, str]]]:
-    """Per page, its test blocks and its modules: one pytest run per page keeps CI fast."""
+def _examples() -> list[tuple[str, tuple[str, ...], list[str], dict[str, str]]]:
+    """Per page and pytest arguments, its test blocks and its modules: one pytest run each keeps CI fast."""
     found = []
     for page in _pages():
-        tests = [b.code for b in _blocks(page) if b.tag is None and "def test_" in b.code]
-        if tests:
-            found.append((str(page.relative_to(ROOT)), tests, _modules(page)))
+        runs: dict[tuple[str, ...], list[str]] = {}
+        for block in _blocks(page):
+            if block.is_test:
+                runs.setdefault(block.pytest_args, []).append(block.code)
+        for args, tests in runs.items():
+            where = str(page.relative_to(ROOT)) + (f" [{' '.join(args)}]" if args else "")
+            found.append((where, args, tests, _modules(page)))
     return found
 
 
 def _snippets() -> list[Block]:
     # Blocks that do not run as tests (modules, no-run blocks, fragments) must at least compile.
-    return [b for page in _pages() for b in _blocks(page) if b.tag is not None or "def test_" not in b.code]
+    return [b for page in _pages() for b in _blocks(page) if not b.is_test]
 
 
-@pytest.mark.parametrize(("where", "tests", "modules"), _examples(), ids=[w for w, _, _ in _examples()])
+@pytest.mark.parametrize(("where", "args", "tests", "modules"), _examples(), ids=[e[0] for e in _examples()])
 def test_documented_examples_pass(
-    where: str, tests: list[str], modules: dict[str, str], pytester: pytest.Pytester
+    where: str, args: tuple[str, ...], tests: list[str], modules: dict[str, str], pytester: pytest.Pytester
 ) -> None:
     files = {f"test_example_{n}": code for n, code in enumerate(tests)}
     pytester.makepyfile(**files, **modules)
-    result = pytester.runpytest_subprocess("-p", "no:randomly", "-q", "-rs")
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-q", "-rs", *args)
     outcomes = result.parseoutcomes()
     assert result.ret == 0, f"{where} failed:\n" + "\n".join(result.outlines[-40:])
     # Only examples of optional integrations (moto) may skip, through pytest.importorskip.
@@ -83,8 +98,9 @@ def test_documented_snippet_compiles(block: Block) -> None:
 
 def test_the_test_blocks_are_found() -> None:
     # Guards the harness itself: a regex that matches nothing would make every check above vacuous.
-    where = {w for w, _, _ in _examples()}
+    where = {e[0] for e in _examples()}
     assert {"README.md", "docs/tutorial.md", "docs/howto/testing-a-rotation-job.md", "docs/time.md"} <= where
+    assert "docs/async.md [-o asyncio_mode=auto]" in where  # a `<!-- pytest: ARGS -->` tag is read
 
 
 def _between(page: Path, name: str) -> str:

@@ -106,17 +106,21 @@ def test_a_child_inheriting_the_environment_never_leaves_loopback(kms_rotation: 
 def test_the_marker_starts_the_endpoint_with_the_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
+        import importlib.util
         import os
         import pytest
+
+        # The in-process doors: botocore's, and aiobotocore's where it is installed (the `aio` extra).
+        IN_PROCESS = ["BotocoreDoor"] + (["AiobotocoreDoor"] if importlib.util.find_spec("aiobotocore") else [])
 
         @pytest.mark.kms_rotation(endpoint=True)
         def test_started(kms_rotation):
             doors = [type(d).__name__ for d in kms_rotation.doors]
-            assert doors == ["BotocoreDoor", "HttpEndpoint"]
+            assert doors == [*IN_PROCESS, "HttpEndpoint"]
             assert os.environ["AWS_ENDPOINT_URL_KMS"] == kms_rotation.endpoint_url
 
         def test_not_asked(kms_rotation):
-            assert [type(d).__name__ for d in kms_rotation.doors] == ["BotocoreDoor"]
+            assert [type(d).__name__ for d in kms_rotation.doors] == IN_PROCESS
             assert "AWS_ENDPOINT_URL_KMS" not in os.environ
         """
     )
@@ -128,14 +132,17 @@ def test_the_ini_option_starts_the_endpoint_for_every_test(pytester: pytest.Pyte
     pytester.makeini("[pytest]\nkms_rotation_endpoint = true\n")
     pytester.makepyfile(
         """
+        import importlib.util
         import pytest
 
+        IN_PROCESS = ["BotocoreDoor"] + (["AiobotocoreDoor"] if importlib.util.find_spec("aiobotocore") else [])
+
         def test_started(kms_rotation):
-            assert [type(d).__name__ for d in kms_rotation.doors] == ["BotocoreDoor", "HttpEndpoint"]
+            assert [type(d).__name__ for d in kms_rotation.doors] == [*IN_PROCESS, "HttpEndpoint"]
 
         @pytest.mark.kms_rotation(endpoint=False)
         def test_marker_wins(kms_rotation):
-            assert [type(d).__name__ for d in kms_rotation.doors] == ["BotocoreDoor"]
+            assert [type(d).__name__ for d in kms_rotation.doors] == IN_PROCESS
         """
     )
     result = pytester.runpytest("-p", "no:randomly")

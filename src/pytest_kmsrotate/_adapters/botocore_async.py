@@ -15,9 +15,12 @@ While open it also:
 - wraps `AioSession._create_client` so a KMS client made during the fake gets throwaway
   credentials and a config-free region (`botocore_containment.contain_client_arguments`, as for
   botocore clients);
-- routes the retry back-off of KMS endpoints (aiobotocore awaits `asyncio.sleep`, or
-  `anyio.sleep` on its httpx backend, in `AioEndpoint._sleep`) to the simulated clock, as the
-  sleep patch does for botocore's `time.sleep`; other services' back-off is untouched.
+- moves the simulated clock by the retry back-off of KMS calls, as the sleep patch does for
+  botocore's `time.sleep`, and hands aiobotocore 0 seconds to await; other services' back-off
+  is untouched. aiobotocore's `AioEndpoint._needs_retry` emits `needs-retry.kms.<Operation>` and
+  awaits the first non-None answer as seconds (`asyncio.sleep` in 2.x; `self._sleep`, which
+  the httpx backend overrides with `anyio.sleep`, in 3.x). The door rewrites that answer on its
+  way back from the event, so it works with every aiobotocore version, whichever sleep it awaits.
 
 This module imports aiobotocore: `KmsRotation.start()` imports it only when aiobotocore is installed.
 """
@@ -31,7 +34,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiobotocore.endpoint
 from aiobotocore.awsrequest import AioAWSResponse
 from aiobotocore.credentials import AioCredentials
 from aiobotocore.hooks import AioHierarchicalEmitter
@@ -45,13 +47,8 @@ from .botocore_containment import contain_client_arguments, innermost_region
 
 _SEND_PREFIX = "before-send.kms."
 _SIGN_PREFIX = "before-sign.kms."
+_RETRY_PREFIX = "needs-retry.kms."
 _FAKE_CREDENTIALS = AioCredentials(FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY)
-
-# Endpoint classes whose `_sleep` is the retry back-off (the httpx backend's subclass has its own).
-_ENDPOINTS: tuple[type, ...] = tuple(
-    cls for cls in (getattr(aiobotocore.endpoint, name, None) for name in ("AioEndpoint", "AnyioEndpoint"))
-    if isinstance(cls, type) and "_sleep" in vars(cls)
-)
 
 _lock = threading.Lock()
 _open: list[AiobotocoreDoor] = []  # innermost last: the newest fake answers
@@ -87,8 +84,6 @@ class AiobotocoreDoor:
             if not _open:
                 _install(AioHierarchicalEmitter, "_emit", _emit)
                 _install(AioSession, "_create_client", _create_client)
-                for endpoint in _ENDPOINTS:
-                    _install(endpoint, "_sleep", _retry_sleep(endpoint))
             _open.append(self)
 
     def close(self) -> None:
@@ -127,7 +122,10 @@ async def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_resp
             return [(_emit, response)]
         if event_name.startswith(_SIGN_PREFIX):
             _sign_with_fake_credentials(kwargs)
-    return await _original(AioHierarchicalEmitter, "_emit")(self, event_name, kwargs, stop_on_response)
+    responses = await _original(AioHierarchicalEmitter, "_emit")(self, event_name, kwargs, stop_on_response)
+    if door is not None and event_name.startswith(_RETRY_PREFIX):
+        return _back_off_on_the_simulated_clock(responses)
+    return responses
 
 
 @functools.lru_cache(maxsize=4)
@@ -142,7 +140,24 @@ def _sign_with_fake_credentials(kwargs: dict[str, Any]) -> None:
         return
     if type(getattr(kwargs.get("request_signer"), "_credentials", None)) is AioCredentials:
         return
-    request.context.setdefault("signing", {})["request_credentials"] = _FAKE_CREDENTIALS
+    context = getattr(request, "context", None)  # every AWSRequest has one; read without trusting it
+    if isinstance(context, dict):
+        context.setdefault("signing", {})["request_credentials"] = _FAKE_CREDENTIALS
+
+
+def _back_off_on_the_simulated_clock(responses: Any) -> Any:
+    """`needs-retry` answers with the first non-None handler response: seconds to wait before the
+    next attempt (None: no retry). Move the simulated clock by them and let aiobotocore await 0
+    instead; with no sleep patch active (`patch_sleep=False`) the answer passes unchanged."""
+    for index, (handler, delay) in enumerate(responses):
+        if delay is None:
+            continue
+        if (isinstance(delay, (int, float)) and not isinstance(delay, bool) and delay > 0
+                and simulate_retry_sleep(delay)):
+            responses = list(responses)
+            responses[index] = (handler, 0)
+        return responses
+    return responses
 
 
 async def _create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -156,11 +171,3 @@ async def _create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
         return await original(self, **arguments)
     return await original(*bound.args, **bound.kwargs)
 
-
-def _retry_sleep(endpoint: type) -> Callable[..., Any]:
-    async def _sleep(self: Any, sleep_amount: float) -> None:
-        if getattr(self, "_endpoint_prefix", None) == "kms" and simulate_retry_sleep(sleep_amount):
-            return
-        await _original(endpoint, "_sleep")(self, sleep_amount)
-
-    return _sleep

@@ -206,7 +206,8 @@ class _ClientHandlers:
         signer = self._signer()
         if door is None or signer is None or not event_name.startswith(_SEND_PREFIX):
             return None
-        region, access_key_id = _caller_of(signer, request.context)
+        # Older botocore (1.40.61, which aiobotocore 2.25.1 pins) prepares requests without `context`.
+        region, access_key_id = _caller_of(signer, getattr(request, "context", None))
         return door.answer(event_name[len(_SEND_PREFIX):], request, region, access_key_id)
 
 
@@ -247,7 +248,7 @@ def _send(self: Any, request: Any) -> Any:
         authorization = request.headers.get("Authorization")
         region = region_of(authorization, urlsplit(request.url).hostname or "")
         if region is None:
-            region = ((request.context or {}).get("signing") or {}).get("region")
+            region = ((getattr(request, "context", None) or {}).get("signing") or {}).get("region")
         return door.answer(operation, request, region, access_key_of(authorization))
     if original is None:
         return Endpoint._send(self, request)

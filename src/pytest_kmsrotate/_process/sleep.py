@@ -124,7 +124,8 @@ def simulate_retry_sleep(seconds: float) -> bool:
     for botocore's retry loop in any thread; False (sleep for real) when no patch is active.
 
     aiobotocore awaits `asyncio.sleep` between attempts rather than calling `time.sleep`, so its
-    door routes that one await here (see `_adapters/botocore_async.py`).
+    door routes the delay its `needs-retry` event answers here and hands aiobotocore 0 seconds
+    to await instead (see `_adapters/botocore_async.py`).
     """
     patch = next(iter(_active[-1:]), None)  # one read: another thread may stop it meanwhile
     if patch is None:
