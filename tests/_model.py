@@ -74,3 +74,9 @@ def modelled(enum: str, values: Iterable[Any], *, key: Any = None) -> list[Any]:
         args = value if isinstance(value, tuple) else (value,)
         params.append(pytest.param(*args, marks=requires_model(enum, name)))
     return params
+
+
+def modelled_pairs(pairs: Iterable[tuple[str, str]]) -> list[Any]:
+    """(key spec, key usage) parameters, each skipped where the model lacks the spec or the usage."""
+    return [pytest.param(spec, usage, marks=[requires_model("KeySpec", spec), requires_model("KeyUsageType", usage)])
+            for spec, usage in pairs]
