@@ -36,3 +36,25 @@ def test_every_key_spec_of_the_installed_model_can_be_created(kms: Any) -> None:
         usage = KEY_SPECS[spec].key_usages[0]
         meta = kms.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]
         assert (meta["KeySpec"], meta["KeyUsage"]) == (spec, usage), VERSION
+
+
+def test_the_sync_door_answers_a_prepared_request_without_a_context(kms_rotation: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Older botocore (1.38.31, 1.40.0) gives the prepared request `before-send` sees no `context`:
+    the door reads the signing context this thread signed last instead."""
+    import boto3
+    from botocore.awsrequest import AWSRequest
+
+    prepare = AWSRequest.prepare
+
+    def without_context(self: AWSRequest) -> Any:
+        prepared = prepare(self)
+        if hasattr(prepared, "context"):
+            del prepared.context  # as in old botocore
+        return prepared
+
+    monkeypatch.setattr(AWSRequest, "prepare", without_context)
+    kms = boto3.client("kms", region_name="eu-west-1")
+    arn = kms.create_key()["KeyMetadata"]["Arn"]
+    assert arn.startswith("arn:aws:kms:eu-west-1:")
+    assert [k["KeyArn"] for k in kms.list_keys()["Keys"]] == [arn]
