@@ -80,3 +80,13 @@ def modelled_pairs(pairs: Iterable[tuple[str, str]]) -> list[Any]:
     """(key spec, key usage) parameters, each skipped where the model lacks the spec or the usage."""
     return [pytest.param(spec, usage, marks=[requires_model("KeySpec", spec), requires_model("KeyUsageType", usage)])
             for spec, usage in pairs]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
+def requires_botocore(version: str, why: str) -> pytest.MarkDecorator:
+    """Skip with a botocore older than `version` (for checks of text quoted from that version's model)."""
+    return pytest.mark.skipif(_version(VERSION) < _version(version),
+                              reason=f"botocore {VERSION} is older than {version}: {why}")

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from pytest_kmsrotate import KmsRotation
+from pytest_kmsrotate._core.engine import Engine
 from pytest_kmsrotate._core.keyspecs import KEY_SPECS
-from tests._model import VERSION, enum_values, has_value
+from tests._endpoint_support import post, signed_headers
+from tests._model import VERSION, enum_values, has_operation, has_value
 from tests.conftest import error_of
 
 # A value no model has, and every spec the fake knows that this model lacks (none on the newest).
@@ -58,3 +61,16 @@ def test_the_sync_door_answers_a_prepared_request_without_a_context(kms_rotation
     arn = kms.create_key()["KeyMetadata"]["Arn"]
     assert arn.startswith("arn:aws:kms:eu-west-1:")
     assert [k["KeyArn"] for k in kms.list_keys()["Keys"]] == [arn]
+
+
+# Operations the engine answers that the installed model lacks (none with the newest botocore).
+NEWER_OPERATIONS = sorted(op for op in Engine().operations if not has_operation(op))
+
+
+def test_an_operation_the_installed_model_lacks_is_unknown_to_the_endpoint(kms_rotation: KmsRotation) -> None:
+    """A botocore client has no method for it; a request naming it is answered as AWS answers an
+    operation it does not know (as for one no model has)."""
+    url = kms_rotation.endpoint_url
+    for operation in [*NEWER_OPERATIONS, "NoSuchOperation"]:
+        answer = post(url, signed_headers(url, operation, b"{}"), b"{}")
+        assert (answer.status, answer.error) == (400, ("UnknownOperationException", None)), operation
