@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 
 from pytest_kmsrotate._core import primitives as crypto
 from pytest_kmsrotate._core.model import KeyMaterial
+from tests._model import requires_model
 from tests.conftest import assert_matches_output_shape, error_of, sent_no_message
 
 _HASH = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
@@ -60,7 +61,8 @@ def _verify_outside(public: Any, algorithm: str, message: bytes, signature: byte
         ("ECC_NIST_P384", ["ECDSA_SHA_384"]),
         ("ECC_NIST_P521", ["ECDSA_SHA_512"]),
         ("ECC_SECG_P256K1", ["ECDSA_SHA_256"]),
-        ("ECC_NIST_EDWARDS25519", ["ED25519_SHA_512"]),
+        pytest.param("ECC_NIST_EDWARDS25519", ["ED25519_SHA_512"],
+                     marks=requires_model("KeySpec", "ECC_NIST_EDWARDS25519")),
     ],
 )
 def test_signatures_verify_outside_the_fake(kms: Any, key_spec: str, algorithms: list[str]) -> None:

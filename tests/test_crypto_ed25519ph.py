@@ -11,8 +11,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from pytest_kmsrotate._core import ed25519ph
+from tests._model import requires_model
 from tests._rotation_support import expect_error
 from tests.conftest import assert_matches_output_shape
+
+pytestmark = requires_model("KeySpec", "ECC_NIST_EDWARDS25519")
 
 ALGORITHM = "ED25519_PH_SHA_512"
 # RFC 8032 §7.3, "TEST abc".

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests._model import has_operation
 from tests.conftest import assert_matches_output_shape, error_of
 
 MODEL = botocore.session.get_session().get_service_model("kms")
@@ -88,7 +89,7 @@ def _maced(kms: Any) -> dict[str, Any]:
 
 
 def test_every_operation_with_dry_run_is_covered() -> None:
-    assert sorted(REQUESTS) == WITH_DRY_RUN
+    assert sorted(op for op in REQUESTS if has_operation(op)) == WITH_DRY_RUN
 
 
 @pytest.mark.parametrize("operation", WITH_DRY_RUN)

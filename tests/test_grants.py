@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests._model import requires_member, requires_model
 from tests._rotation_support import expect_error, wait_for_replica
 from tests.conftest import error_of
+
+SERVICE_PRINCIPALS = requires_member("CreateGrantRequest", "GranteeServicePrincipal")
 
 Check = Callable[[str, dict[str, Any]], dict[str, Any]]
 ROLE = "arn:aws:iam::111122223333:role/worker"
@@ -154,6 +157,7 @@ def test_revoke_grant_of_another_key_is_not_found(kms: Any, symmetric_key: dict[
     assert error_of(excinfo) == ("NotFoundException", f"Grant ID {created['GrantId']} not found")
 
 
+@requires_member("ListRetirableGrantsRequest", "RetiringServicePrincipal")
 def test_list_retirable_grants(kms: Any, symmetric_key: dict[str, Any], shape_checked: Check) -> None:
     other = kms.create_key()["KeyMetadata"]
     mine = [grant(kms, k["KeyId"], RetiringPrincipal=RETIRER)["GrantId"] for k in (symmetric_key, other)]
@@ -197,7 +201,8 @@ def test_retire_and_revoke_dry_run_keep_the_grant(kms: Any, symmetric_key: dict[
         ("ECC_NIST_P256", "SIGN_VERIFY", ["Sign", "Verify", "DescribeKey"], ["Decrypt"]),
         ("HMAC_256", "GENERATE_VERIFY_MAC", ["GenerateMac", "VerifyMac"], ["Encrypt", "Sign"]),
         ("ECC_NIST_P256", "KEY_AGREEMENT", ["DeriveSharedSecret", "GetPublicKey"], ["Sign"]),
-        ("ML_KEM_768", "ENCAPSULATE_DECAPSULATE", ["Encapsulate", "Decapsulate", "GetPublicKey"], ["Encrypt"]),
+        pytest.param("ML_KEM_768", "ENCAPSULATE_DECAPSULATE", ["Encapsulate", "Decapsulate", "GetPublicKey"],
+                     ["Encrypt"], marks=requires_model("KeySpec", "ML_KEM_768")),
     ],
 )
 def test_grant_operations_must_suit_the_key(kms: Any, key_spec: str, key_usage: str, good: list[str],
@@ -232,9 +237,11 @@ def test_encryption_context_constraints_need_operations_that_take_one(kms: Any) 
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"GranteePrincipal": None}, "Either GranteePrincipal or GranteeServicePrincipal must be specified."),
-        ({"GranteeServicePrincipal": "s3.amazonaws.com"},
-         "Only one of GranteePrincipal and GranteeServicePrincipal can be specified."),
+        pytest.param({"GranteePrincipal": None},
+                     "Either GranteePrincipal or GranteeServicePrincipal must be specified.", marks=SERVICE_PRINCIPALS),
+        pytest.param({"GranteeServicePrincipal": "s3.amazonaws.com"},
+                     "Only one of GranteePrincipal and GranteeServicePrincipal can be specified.",
+                     marks=SERVICE_PRINCIPALS),
         ({"Operations": []}, "1 validation error detected: Value '[]' at 'operations' failed to satisfy "
                              "constraint: Member must have length greater than or equal to 1"),
     ],
@@ -247,6 +254,7 @@ def test_create_grant_validation(kms: Any, symmetric_key: dict[str, Any], params
     assert error_of(excinfo) == ("ValidationException", message)
 
 
+@SERVICE_PRINCIPALS
 def test_a_service_principal_grantee(kms: Any, symmetric_key: dict[str, Any], shape_checked: Check) -> None:
     kms.create_grant(KeyId=symmetric_key["KeyId"], GranteeServicePrincipal="s3.amazonaws.com", Operations=["Encrypt"],
                      RetiringServicePrincipal="s3.amazonaws.com")

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_kmsrotate import NotImplementedByFake
 from pytest_kmsrotate._core.primitives import _pq_class
 from tests._doors import raises_gap
+from tests._model import requires_model
 from tests.conftest import error_of
 
 Check = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -109,6 +110,7 @@ def test_encapsulate_and_decapsulate(kms: Any, spec: str, shape_checked: Check) 
                            SharedSecretCiphertextBlob=ciphertext)["SharedSecret"] == secret
 
 
+@requires_model("KeySpec", "ML_KEM_768")
 def test_decapsulate_refusals(kms: Any) -> None:
     key = kms.create_key(KeySpec="ML_KEM_768", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyMetadata"]
     with pytest.raises(ClientError) as excinfo:
@@ -135,6 +137,7 @@ def test_decapsulate_refusals(kms: Any) -> None:
 
 
 @pytest.mark.skipif("ML_KEM_512" in ML_KEM, reason="this cryptography has ML-KEM-512")
+@requires_model("KeySpec", "ML_KEM_512")
 def test_ml_kem_512_is_a_documented_gap(kms: Any) -> None:
     key = kms.create_key(KeySpec="ML_KEM_512", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyMetadata"]
     with raises_gap(kms, "Encapsulate for ML_KEM_512"):

@@ -12,7 +12,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from pytest_kmsrotate._core.usage import COUNTED
+from tests._model import requires_operation
 from tests.conftest import error_of
+
+pytestmark = requires_operation("GetKeyLastUsage")
 
 Check = Callable[[str, dict[str, Any]], dict[str, Any]]
 MODEL = botocore.session.get_session().get_service_model("kms")

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from pytest_kmsrotate._core.keyspecs import KEY_SPECS
 from tests._key_stores import connected_store
+from tests._model import modelled, modelled_pairs
 from tests.conftest import assert_matches_output_shape, error_of, sent_no_message
 
 ACCOUNT = "111122223333"
@@ -66,7 +67,7 @@ def test_create_key_defaults_to_a_symmetric_encryption_key(kms: Any) -> None:
     assert _describe(kms, key_id) == meta
 
 
-@pytest.mark.parametrize(("spec", "usage"), ACCEPTED)
+@pytest.mark.parametrize(("spec", "usage"), modelled_pairs(ACCEPTED))
 def test_create_key_accepts_every_spec_and_usage_aws_accepts(kms: Any, spec: str, usage: str) -> None:
     response = kms.create_key(KeySpec=spec, KeyUsage=usage)
     assert_matches_output_shape("CreateKey", response)
@@ -81,7 +82,8 @@ def test_create_key_accepts_every_spec_and_usage_aws_accepts(kms: Any, spec: str
 
 @pytest.mark.parametrize(
     ("spec", "usage"),
-    [(spec, usage) for spec, info in KEY_SPECS.items() for usage in ALGORITHM_FIELDS if usage not in info.key_usages],
+    modelled_pairs((spec, usage) for spec, info in KEY_SPECS.items() for usage in ALGORITHM_FIELDS
+                   if usage not in info.key_usages),
 )
 def test_create_key_refuses_usages_a_spec_does_not_have(kms: Any, spec: str, usage: str) -> None:
     with pytest.raises(ClientError) as excinfo:
@@ -96,7 +98,7 @@ def test_create_key_refuses_usages_a_spec_does_not_have(kms: Any, spec: str, usa
     assert error_of(excinfo) == ("ValidationException", expected)
 
 
-@pytest.mark.parametrize("spec", [s for s, info in KEY_SPECS.items() if info.default_usage is None])
+@pytest.mark.parametrize("spec", modelled("KeySpec", [s for s, i in KEY_SPECS.items() if i.default_usage is None]))
 def test_create_key_requires_a_usage_for_non_symmetric_specs(kms: Any, spec: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         kms.create_key(KeySpec=spec)

@@ -15,6 +15,7 @@ import pytest
 
 from pytest_kmsrotate import KmsRotation, NotImplementedByFake
 from pytest_kmsrotate._core.engine import Engine
+from tests._model import requires_operation
 
 REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "reference.md"
 MODEL_OPERATIONS = frozenset(botocore.session.get_session().get_service_model("kms").operation_names)
@@ -43,6 +44,9 @@ def test_no_known_gap_is_answered_and_every_gap_is_in_the_model() -> None:
     assert all(reason.strip() for reason in gaps.values())
 
 
+# Operations the engine answers that botocore 1.38.31 (the declared minimum) lacks; with such a
+# model no door routes them (tests/test_model_range.py), and this check runs with newer ones.
+@requires_operation("Decapsulate", "Encapsulate", "GetKeyLastUsage")
 def test_the_fake_answers_nothing_the_model_lacks() -> None:
     assert Engine().operations <= MODEL_OPERATIONS
 

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from pytest_kmsrotate._core.config import Config
 from pytest_kmsrotate._pytest_plugin.fake import KmsRotation
 from pytest_kmsrotate._pytest_plugin.seeding import FIELDS, RUNTIME_FIELDS, SeedingError, SeedKey, on_demand_times
+from tests._model import requires_model
 from tests.conftest import assert_matches_output_shape, error_of
 
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -315,12 +316,14 @@ def test_each_refusal_names_the_field(fields: dict[str, Any], message: str) -> N
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"key_spec": "RSA_2049"},
-         "CreateKey failed with ValidationException: 1 validation error detected: Value 'RSA_2049' at 'keySpec' "
-         "failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, "
-         "ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, SYMMETRIC_DEFAULT, HMAC_224, HMAC_256, "
-         "HMAC_384, HMAC_512, SM2, ML_DSA_44, ML_DSA_65, ML_DSA_87, ECC_NIST_EDWARDS25519, ML_KEM_512, ML_KEM_768, "
-         "ML_KEM_1024]"),
+        pytest.param(
+            {"key_spec": "RSA_2049"},
+            "CreateKey failed with ValidationException: 1 validation error detected: Value 'RSA_2049' at 'keySpec' "
+            "failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, "
+            "ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, SYMMETRIC_DEFAULT, HMAC_224, HMAC_256, "
+            "HMAC_384, HMAC_512, SM2, ML_DSA_44, ML_DSA_65, ML_DSA_87, ECC_NIST_EDWARDS25519, ML_KEM_512, ML_KEM_768, "
+            "ML_KEM_1024]",
+            marks=requires_model("KeySpec", "ML_DSA_44", "ECC_NIST_EDWARDS25519", "ML_KEM_1024")),
         ({"key_spec": "HMAC_256"},
          "CreateKey failed with ValidationException: You must specify a KeyUsage value for all KMS keys except for "
          "symmetric encryption keys."),

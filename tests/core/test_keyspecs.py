@@ -11,15 +11,22 @@ import botocore.session
 import pytest
 
 from pytest_kmsrotate._core import keyspecs
+from pytest_kmsrotate._core.enum_order import ModelEnums, aws_order
 from pytest_kmsrotate._core.keyspecs import (
     KEY_SPECS,
-    KEY_USAGES,
     CreateKeyDecision,
     CreateKeyRefusal,
     algorithms_metadata,
+    catalog,
     check_create_key,
     check_key_spec_region,
 )
+from pytest_kmsrotate._protocol.service_model import model_enums
+from tests._model import modelled, requires_model
+
+# The installed model's enums, as the protocol hands them to the engine.
+ENUMS = ModelEnums(model_enums())
+KEY_USAGES = ("SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE")
 
 # Written out by hand from the CreateKey KeyUsage documentation, not derived from the module.
 EXPECTED_USAGES: dict[str, set[str]] = {
@@ -95,7 +102,7 @@ def create(
     custom_key_store: bool = False,
 ) -> CreateKeyDecision | CreateKeyRefusal:
     return check_create_key(
-        key_spec, key_usage, customer_master_key_spec, origin, multi_region, custom_key_store
+        key_spec, key_usage, customer_master_key_spec, origin, multi_region, custom_key_store, ENUMS
     )
 
 
@@ -106,18 +113,58 @@ def refusal(code: str, message: str) -> CreateKeyRefusal:
 # --- the table against botocore's model ---------------------------------------------------
 
 
-def test_every_model_key_spec_is_described_and_nothing_else(model: Any) -> None:
-    assert set(KEY_SPECS) == enum(model, "KeySpec") == set(EXPECTED_USAGES)
+def test_every_model_key_spec_is_described(model: Any) -> None:
+    assert enum(model, "KeySpec") <= set(KEY_SPECS) == set(EXPECTED_USAGES)
 
 
-def test_enum_constants_match_the_model_in_its_order(model: Any) -> None:
-    assert list(KEY_SPECS) == model.shape_for("KeySpec").enum
-    assert list(KEY_USAGES) == model.shape_for("KeyUsageType").enum
-    assert list(keyspecs.ORIGINS) == model.shape_for("OriginType").enum
-    assert list(keyspecs.CUSTOMER_MASTER_KEY_SPECS) == model.shape_for("CustomerMasterKeySpec").enum
+@requires_model("KeySpec", "ML_KEM_1024", "ML_DSA_87", "ECC_NIST_EDWARDS25519")
+def test_the_newest_model_has_every_key_spec_described(model: Any) -> None:
+    assert enum(model, "KeySpec") == set(KEY_SPECS)
 
 
-def test_every_value_used_exists_in_the_model(model: Any) -> None:
+def test_the_catalog_lists_the_models_values_in_its_order(model: Any) -> None:
+    known = catalog(ENUMS)
+    assert list(known.key_specs) == model.shape_for("KeySpec").enum
+    assert list(known.key_usages) == aws_order("KeyUsageType", model.shape_for("KeyUsageType").enum)
+    assert list(known.origins) == model.shape_for("OriginType").enum
+    assert list(known.customer_master_key_specs) == model.shape_for("CustomerMasterKeySpec").enum
+
+
+def test_the_catalog_offers_only_values_the_model_has(model: Any) -> None:
+    by_shape = {"key_usages": "KeyUsageType", "origins": "OriginType", "signing_algorithms": "SigningAlgorithmSpec",
+                "encryption_algorithms": "EncryptionAlgorithmSpec", "mac_algorithms": "MacAlgorithmSpec",
+                "key_agreement_algorithms": "KeyAgreementAlgorithmSpec"}
+    for info in catalog(ENUMS).key_specs.values():
+        for attribute, shape in by_shape.items():
+            assert set(getattr(info, attribute)) <= enum(model, shape), (info.key_spec, attribute)
+
+
+# botocore 1.38.31's enums (the declared minimum), written out: what an older model narrows away.
+OLD_ENUMS = ModelEnums({
+    "KeySpec": ["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
+                "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2"],
+    "KeyUsageType": ["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"],
+    "OriginType": ["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"],
+})
+
+
+def test_an_older_models_enums_refuse_what_it_lacks_as_aws_refuses_unknown_values() -> None:
+    old_specs = ", ".join(OLD_ENUMS["KeySpec"])
+    result = check_create_key("ML_KEM_768", "ENCAPSULATE_DECAPSULATE", None, None, False, False, OLD_ENUMS)
+    assert result == refusal(
+        "ValidationException",
+        "2 validation errors detected: "
+        f"Value 'ML_KEM_768' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: "
+        f"[{old_specs}]; Value 'ENCAPSULATE_DECAPSULATE' at 'keyUsage' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC, KEY_AGREEMENT]",
+    )
+    assert check_create_key("RSA_2048", "SIGN_VERIFY", None, None, False, False, OLD_ENUMS) == CreateKeyDecision(
+        "RSA_2048", "SIGN_VERIFY", "AWS_KMS", False)
+    # Without CustomerMasterKeySpec in the enums, the legacy specs of the narrowed catalog stand in.
+    assert catalog(OLD_ENUMS).customer_master_key_specs == tuple(OLD_ENUMS["KeySpec"])
+
+
+def test_every_value_used_exists_in_the_newest_model(model: Any) -> None:
     by_shape = {
         "encryption_algorithms": "EncryptionAlgorithmSpec",
         "signing_algorithms": "SigningAlgorithmSpec",
@@ -126,22 +173,28 @@ def test_every_value_used_exists_in_the_model(model: Any) -> None:
         "encapsulation_algorithms": "EncapsulationAlgorithmSpec",
     }
     for info in KEY_SPECS.values():
+        if info.key_spec not in enum(model, "KeySpec"):  # an older model: the catalog leaves it out
+            continue
         assert set(info.key_usages) <= enum(model, "KeyUsageType")
         assert set(info.origins) <= enum(model, "OriginType")
         for attribute, shape in by_shape.items():
-            assert set(getattr(info, attribute)) <= enum(model, shape), (info.key_spec, attribute)
+            if shape in model.shape_names:
+                assert set(getattr(info, attribute)) <= enum(model, shape), (info.key_spec, attribute)
 
 
 def test_metadata_field_names_exist_on_key_metadata(model: Any) -> None:
     members = set(model.shape_for("KeyMetadata").members)
     for spec, usage in EXPECTED_METADATA:
+        if spec not in enum(model, "KeySpec"):
+            continue
         assert set(algorithms_metadata(spec, usage)) <= members
 
 
 def test_every_model_signing_and_encryption_algorithm_is_offered_by_some_spec(model: Any) -> None:
-    offered_signing = {a for i in KEY_SPECS.values() for a in i.signing_algorithms}
-    offered_encryption = {a for i in KEY_SPECS.values() for a in i.encryption_algorithms}
-    offered_mac = {a for i in KEY_SPECS.values() for a in i.mac_algorithms}
+    specs = catalog(ENUMS).key_specs.values()
+    offered_signing = {a for i in specs for a in i.signing_algorithms}
+    offered_encryption = {a for i in specs for a in i.encryption_algorithms}
+    offered_mac = {a for i in specs for a in i.mac_algorithms}
     assert offered_signing == enum(model, "SigningAlgorithmSpec")
     assert offered_encryption == enum(model, "EncryptionAlgorithmSpec")
     assert offered_mac == enum(model, "MacAlgorithmSpec")
@@ -150,7 +203,9 @@ def test_every_model_signing_and_encryption_algorithm_is_offered_by_some_spec(mo
 # --- every spec x usage -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("spec", "usage"), list(itertools.product(sorted(EXPECTED_USAGES), KEY_USAGES)))
+@pytest.mark.parametrize(("spec", "usage"), [
+    pytest.param(spec, usage, marks=[requires_model("KeySpec", spec), requires_model("KeyUsageType", usage)])
+    for spec, usage in itertools.product(sorted(EXPECTED_USAGES), KEY_USAGES)])
 def test_spec_usage_pair(spec: str, usage: str) -> None:
     result = create(spec, usage)
     if usage in EXPECTED_USAGES[spec]:
@@ -193,7 +248,7 @@ def test_no_parameters_make_a_symmetric_encryption_key() -> None:
     assert create() == CreateKeyDecision("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "AWS_KMS", False)
 
 
-@pytest.mark.parametrize("spec", sorted(set(EXPECTED_USAGES) - {"SYMMETRIC_DEFAULT"}))
+@pytest.mark.parametrize("spec", modelled("KeySpec", sorted(set(EXPECTED_USAGES) - {"SYMMETRIC_DEFAULT"})))
 def test_only_symmetric_default_defaults_its_usage(spec: str) -> None:
     assert KEY_SPECS[spec].default_usage is None
     assert create(spec) == refusal("ValidationException", USAGE_REQUIRED)
@@ -244,6 +299,7 @@ def test_unknown_key_spec_is_an_enum_error() -> None:
     )
 
 
+@requires_model("KeyUsageType", "ENCAPSULATE_DECAPSULATE")
 def test_unknown_key_usage_is_an_enum_error() -> None:
     # AWS's recorded order for the first three (issue 15, deviation 8); the newer two follow.
     assert create("HMAC_256", "RANDOM") == refusal(
@@ -254,6 +310,7 @@ def test_unknown_key_usage_is_an_enum_error() -> None:
     )
 
 
+@requires_model("KeySpec", "ML_DSA_44")
 def test_new_specs_are_not_valid_customer_master_key_specs() -> None:
     result = create(None, "SIGN_VERIFY", "ML_DSA_44")
     assert isinstance(result, CreateKeyRefusal)
@@ -268,7 +325,7 @@ def test_several_enum_errors_are_reported_together() -> None:
     assert "; Value 'NOWHERE' at 'origin' failed to satisfy constraint: " in result.message
 
 
-@pytest.mark.parametrize("spec", ["ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "ML_KEM_768", "SM2"])
+@pytest.mark.parametrize("spec", modelled("KeySpec", ["ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "ML_KEM_768", "SM2"]))
 def test_specs_that_cannot_import(spec: str) -> None:
     usage = sorted(EXPECTED_USAGES[spec])[0]
     assert create(spec, usage, origin="EXTERNAL") == refusal(
@@ -285,7 +342,7 @@ def test_specs_that_cannot_import(spec: str) -> None:
         ("RSA_3072", "SIGN_VERIFY"),
         ("ECC_NIST_P256", "KEY_AGREEMENT"),
         ("ECC_SECG_P256K1", "SIGN_VERIFY"),
-        ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY"),
+        pytest.param("ECC_NIST_EDWARDS25519", "SIGN_VERIFY", marks=requires_model("KeySpec", "ECC_NIST_EDWARDS25519")),
     ],
 )
 @pytest.mark.parametrize("multi_region", [False, True])
@@ -328,12 +385,13 @@ def test_no_multi_region_keys_in_custom_key_stores(origin: str) -> None:
     )
 
 
-@pytest.mark.parametrize("spec", ["SYMMETRIC_DEFAULT", "HMAC_512", "RSA_2048", "ML_DSA_44", "SM2"])
+@pytest.mark.parametrize("spec", modelled("KeySpec", ["SYMMETRIC_DEFAULT", "HMAC_512", "RSA_2048", "ML_DSA_44", "SM2"]))
 def test_multi_region_is_allowed_for_every_aws_kms_key(spec: str) -> None:
     usage = sorted(EXPECTED_USAGES[spec])[-1]
     assert create(spec, usage, multi_region=True) == CreateKeyDecision(spec, usage, "AWS_KMS", True)
 
 
+@requires_model("KeySpec", "ML_DSA_44")
 def test_usage_is_checked_before_origin() -> None:
     assert create("ML_DSA_44", "ENCRYPT_DECRYPT", origin="EXTERNAL") == refusal(
         "ValidationException", "KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ML_DSA_44"
@@ -366,4 +424,4 @@ def test_module_uses_the_standard_library_only() -> None:
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])
     }
-    assert imported <= {"__future__", "collections", "dataclasses", "types", "typing"}
+    assert imported <= {"__future__", "collections", "dataclasses", "functools", "types", "typing", "enum_order"}

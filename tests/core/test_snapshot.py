@@ -197,3 +197,18 @@ def test_grants_key_stores_and_last_use_come_back_too() -> None:
     restore(engine, checkpoint)
     assert engine.execute("ListGrants", {"KeyId": arn})["Grants"] == []
     assert engine.execute("GetKeyLastUsage", {"KeyId": arn})["KeyLastUsage"] == {}
+
+
+def test_the_learned_model_enums_are_kept_across_a_restore() -> None:
+    """State.enums is learned once (Engine.learn_enums) and belongs to the fake, like its config."""
+    engine = Engine()
+    engine.learn_enums({"KeySpec": ["SYMMETRIC_DEFAULT", "RSA_2048"], "KeyUsageType": ["ENCRYPT_DECRYPT"]})
+    checkpoint = take(engine)
+    restore(engine, checkpoint)
+    assert engine.state.enums is not None and engine.state.enums["KeySpec"] == ("SYMMETRIC_DEFAULT", "RSA_2048")
+    with pytest.raises(KMSError) as excinfo:
+        engine.execute("CreateKey", {"KeySpec": "ML_DSA_44", "KeyUsage": "SIGN_VERIFY"})
+    assert (excinfo.value.code, excinfo.value.message) == ("ValidationException", (
+        "2 validation errors detected: Value 'ML_DSA_44' at 'keySpec' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [SYMMETRIC_DEFAULT, RSA_2048]; Value 'SIGN_VERIFY' at 'keyUsage' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [ENCRYPT_DECRYPT]"))

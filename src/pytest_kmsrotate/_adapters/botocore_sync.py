@@ -30,7 +30,9 @@ signer would (`_caller_of`): the region from `request.context["signing"]["region
 botocore's endpoint rules) or else the signer's region, the access key from the request's
 `request_credentials` or else the signer's credentials. Credentials are read as they are, never
 refreshed: the fake never makes botocore fetch credentials from anywhere. A request that reaches
-`Endpoint._send` has no signer to ask; its Authorization header and host stand in.
+`Endpoint._send` has no signer to ask; its Authorization header and host stand in. Older botocore
+gives the prepared request no `context` (the signed request has it): the door then reads the
+context this thread signed last (`_context_of`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ _registered: weakref.WeakKeyDictionary[Any, _ClientHandlers] = weakref.WeakKeyDi
 # their signers and endpoints are left alone, so their requests are signed and sent for real.
 _wire_signers: weakref.WeakSet[Any] = weakref.WeakSet()
 _wire_endpoints: weakref.WeakSet[Any] = weakref.WeakSet()
+# The signing context of the request this thread signed last. Older botocore (1.38.31 and 1.40.0
+# among them) gives the prepared request that `before-send` sees no `context`: only the signed
+# `AWSRequest` has one. One attempt is signed and sent in the same thread, one right after the other.
+_signed = threading.local()
 
 
 def leave_to_the_wire(client: Any) -> None:
@@ -206,9 +212,14 @@ class _ClientHandlers:
         signer = self._signer()
         if door is None or signer is None or not event_name.startswith(_SEND_PREFIX):
             return None
-        # Older botocore (1.40.61, which aiobotocore 2.25.1 pins) prepares requests without `context`.
-        region, access_key_id = _caller_of(signer, getattr(request, "context", None))
+        region, access_key_id = _caller_of(signer, _context_of(request))
         return door.answer(event_name[len(_SEND_PREFIX):], request, region, access_key_id)
+
+
+def _context_of(request: Any) -> dict[str, Any] | None:
+    """The request's botocore context: its own where botocore keeps one, else the one just signed."""
+    context = getattr(request, "context", None)
+    return context if context is not None else getattr(_signed, "context", None)
 
 
 def _caller_of(signer: Any, context: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -233,6 +244,7 @@ def _sign(self: Any, operation_name: str, request: Any, *args: Any, **kwargs: An
                 if _open and self not in _registered:
                     handlers = _registered[self] = _ClientHandlers(self)
                     handlers.register()
+        _signed.context = getattr(request, "context", None)
         sign_with_fake_credentials({"request_signer": self, "request": request})
     if original is None:  # uninstalled between the lookup and the call by another thread
         return RequestSigner.sign(self, operation_name, request, *args, **kwargs)
@@ -248,7 +260,7 @@ def _send(self: Any, request: Any) -> Any:
         authorization = request.headers.get("Authorization")
         region = region_of(authorization, urlsplit(request.url).hostname or "")
         if region is None:
-            region = ((getattr(request, "context", None) or {}).get("signing") or {}).get("region")
+            region = ((_context_of(request) or {}).get("signing") or {}).get("region")
         return door.answer(operation, request, region, access_key_of(authorization))
     if original is None:
         return Endpoint._send(self, request)

@@ -396,7 +396,7 @@ def get_public_key(state: State, request: Request) -> dict[str, Any]:
         "CustomerMasterKeySpec": key.key_spec,
         "KeySpec": key.key_spec,
         "KeyUsage": key.key_usage,
-        **algorithms_metadata(key.key_spec, key.key_usage),
+        **algorithms_metadata(key.key_spec, key.key_usage, state.enums),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -15,6 +15,7 @@ from .authorization import DeniedError, authorize
 from .calls import CallRecord
 from .clock import Clock
 from .config import Config
+from .enum_order import ModelEnums
 from .errors import KMSError, NotImplementedByFake
 from .faults import Fault, Faults
 from .grants import check_grant_tokens, grant_allowing
@@ -206,6 +207,12 @@ class Engine:
     def learn_permissions(self, permissions: Mapping[str, Permission]) -> None:
         """What each operation needs (the model's "Required permissions"), for policy evaluation."""
         self.access.learn(permissions)
+
+    def learn_enums(self, enums: Mapping[str, Iterable[str]]) -> None:
+        """The installed model's enum value sets (shape name -> values in model order): CreateKey and
+        DescribeKey then offer only values the model has, and list them in enum errors."""
+        with self.lock:
+            self.state.enums = ModelEnums(enums)
 
     def attach_policy(self, principal: str, document: str | Mapping[str, Any]) -> None:
         """Attach an identity (IAM) policy to `principal`; it counts when policies are enforced."""

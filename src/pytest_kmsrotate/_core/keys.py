@@ -122,6 +122,7 @@ def create_key(state: State, request: Request) -> dict[str, Any]:
         p.get("Origin"),
         multi_region,
         "CustomKeyStoreId" in p,
+        state.enums,
     )
     if isinstance(decision, CreateKeyRefusal):
         raise _refuse(decision)

@@ -11,48 +11,27 @@ Evidence tags used in the comments:
 * OBS-SD   real AWS, captured by radkawar/stackd testdata/aws/kms/{ecc,rsa,hmac,mldsa,
            imports_families}.json (us-east-1, 2026-09-12).
 * OBS-GH   real AWS output quoted in a GitHub issue (the issue is named where used).
-* MODEL    botocore 1.44.5 KMS service model (enums and CreateKey documentation).
+* MODEL    botocore 1.44.5 KMS service model (CreateKey documentation; the enums are read at run time).
 * 3P       another fake's text, believed copied from AWS but not seen in a recording.
 * inferred no AWS text found; modelled on the nearest observed message.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
-# Enum values, in botocore model order (MODEL).
-KEY_USAGES: tuple[str, ...] = (
-    "SIGN_VERIFY",
-    "ENCRYPT_DECRYPT",
-    "GENERATE_VERIFY_MAC",
-    "KEY_AGREEMENT",
-    "ENCAPSULATE_DECAPSULATE",
-)
-# The order AWS lists key usages in its validation messages, as recorded (issue 15, deviation 8):
-# the recorded three first, the ones the recording predates after, in model order (inferred).
-_RECORDED_USAGES = ("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC")
-KEY_USAGES_AWS_ORDER: tuple[str, ...] = _RECORDED_USAGES + tuple(u for u in KEY_USAGES if u not in _RECORDED_USAGES)
-ORIGINS: tuple[str, ...] = ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
+from .enum_order import ModelEnums, aws_order
+
+# The core knows no enum of botocore's model by heart: the installed model's value sets come in
+# through `Engine.learn_enums` (the protocol reads them at run time) and `Catalog` narrows the
+# facts below to them. What stays here is what only AWS knows: which specs allow which usages,
+# algorithms and origins. Without a learned model (the core on its own) the facts are the catalog.
 CUSTOM_KEY_STORE_ORIGINS: frozenset[str] = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
-# The deprecated CreateKey parameter only accepts the specs that existed before 2024 (MODEL).
-CUSTOMER_MASTER_KEY_SPECS: tuple[str, ...] = (
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "ECC_NIST_P256",
-    "ECC_NIST_P384",
-    "ECC_NIST_P521",
-    "ECC_SECG_P256K1",
-    "SYMMETRIC_DEFAULT",
-    "HMAC_224",
-    "HMAC_256",
-    "HMAC_384",
-    "HMAC_512",
-    "SM2",
-)
+_ALL_ORIGINS = ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
 
 Family = Literal["SYMMETRIC", "RSA", "ECC", "HMAC", "SM2", "ML_DSA", "ML_KEM"]
 
@@ -91,6 +70,8 @@ class KeySpecInfo:
     key_agreement_algorithms: tuple[str, ...] = ()
     encapsulation_algorithms: tuple[str, ...] = ()
     origins: tuple[str, ...] = _AWS_KMS_OR_IMPORT
+    # The deprecated CreateKey parameter CustomerMasterKeySpec takes only the pre-2024 specs (MODEL).
+    legacy: bool = True
     china_regions_only: bool = False
     not_in_china_regions: bool = False
     is_symmetric: bool = field(init=False)
@@ -126,7 +107,7 @@ def _specs() -> dict[str, KeySpecInfo]:
             default_usage="ENCRYPT_DECRYPT",
             encryption_algorithms=("SYMMETRIC_DEFAULT",),
             # Custom key stores hold symmetric encryption keys only (MODEL, CreateKey Origin doc).
-            origins=ORIGINS,
+            origins=_ALL_ORIGINS,
         ),
         *(
             KeySpecInfo(
@@ -162,6 +143,7 @@ def _specs() -> dict[str, KeySpecInfo]:
             ("SIGN_VERIFY",),
             # Order as DescribeKey lists them (OBS-SD ecc.json, imports_families.json).
             signing_algorithms=("ED25519_PH_SHA_512", "ED25519_SHA_512"),
+            legacy=False,
         ),
         *(
             KeySpecInfo(
@@ -171,6 +153,7 @@ def _specs() -> dict[str, KeySpecInfo]:
                 signing_algorithms=("ML_DSA_SHAKE_256",),
                 # "KeySpec ML_DSA_44 is not supported for Origin EXTERNAL" (OBS-SD).
                 origins=("AWS_KMS",),
+                legacy=False,
             )
             for level in (44, 65, 87)
         ),
@@ -183,6 +166,7 @@ def _specs() -> dict[str, KeySpecInfo]:
                 # inferred: ImportKeyMaterial's list of importable key types omits ML-KEM (MODEL).
                 origins=("AWS_KMS",),
                 not_in_china_regions=True,
+                legacy=False,
             )
             for size in (512, 768, 1024)
         ),
@@ -198,23 +182,70 @@ def _specs() -> dict[str, KeySpecInfo]:
             china_regions_only=True,
         ),
     ]
-    by_name = {info.key_spec: info for info in specs}
-    return {name: by_name[name] for name in _MODEL_ORDER}
+    return {info.key_spec: info for info in specs}
 
 
-# KeySpec enum in botocore model order, so enum error messages list values the same way.
-# The model lists the pre-2024 specs first, in CustomerMasterKeySpec's order.
-_MODEL_ORDER = (
-    *CUSTOMER_MASTER_KEY_SPECS,
-    "ML_DSA_44",
-    "ML_DSA_65",
-    "ML_DSA_87",
-    "ECC_NIST_EDWARDS25519",
-    "ML_KEM_512",
-    "ML_KEM_768",
-    "ML_KEM_1024",
-)
+# Every key spec the core has facts for. A key's own spec is always here (CreateKey made it).
 KEY_SPECS: Mapping[str, KeySpecInfo] = MappingProxyType(_specs())
+
+# The model's enum shape behind each KeySpecInfo attribute.
+_ENUM_OF = {
+    "key_usages": "KeyUsageType",
+    "encryption_algorithms": "EncryptionAlgorithmSpec",
+    "signing_algorithms": "SigningAlgorithmSpec",
+    "mac_algorithms": "MacAlgorithmSpec",
+    "key_agreement_algorithms": "KeyAgreementAlgorithmSpec",
+    "encapsulation_algorithms": "EncapsulationAlgorithmSpec",
+    "origins": "OriginType",
+}
+
+
+def _narrowed(info: KeySpecInfo, enums: ModelEnums) -> KeySpecInfo:
+    """`info` with only the values the model has (an older model lacks newer usages, algorithms)."""
+    changes: dict[str, Any] = {}
+    for attribute, shape in _ENUM_OF.items():
+        known = enums.get(shape)
+        if known is not None:
+            changes[attribute] = tuple(v for v in getattr(info, attribute) if v in known)
+    if info.default_usage not in changes.get("key_usages", info.key_usages):
+        changes["default_usage"] = None
+    return replace(info, **changes)
+
+
+def _union(attribute: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for info in KEY_SPECS.values() for v in getattr(info, attribute)))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What CreateKey accepts: the core's facts narrowed to the model's enums, in the model's order."""
+
+    key_specs: Mapping[str, KeySpecInfo]
+    customer_master_key_specs: tuple[str, ...]
+    key_usages: tuple[str, ...]  # in the order AWS prints them (enum_order)
+    origins: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def catalog(enums: ModelEnums | None = None) -> Catalog:
+    """The catalog for a model's enums; None: the core's own facts, with nothing narrowed."""
+    if enums is None:
+        return Catalog(
+            KEY_SPECS,
+            tuple(name for name, info in KEY_SPECS.items() if info.legacy),
+            tuple(aws_order("KeyUsageType", _union("key_usages"))),
+            _ALL_ORIGINS,
+        )
+    # A spec newer than the core's facts is left out: CreateKey answers it as an unknown value.
+    specs = {name: _narrowed(KEY_SPECS[name], enums) for name in enums.get("KeySpec", ()) if name in KEY_SPECS}
+    legacy = enums.get("CustomerMasterKeySpec")
+    return Catalog(
+        MappingProxyType(specs),
+        tuple(legacy) if legacy is not None else tuple(name for name, info in specs.items() if info.legacy),
+        tuple(aws_order("KeyUsageType", enums.get("KeyUsageType", _union("key_usages")))),
+        tuple(enums.get("OriginType", _ALL_ORIGINS)),
+    )
+
 
 # DescribeKey field that carries each usage's algorithms.
 _ALGORITHM_FIELDS: Mapping[str, str] = MappingProxyType(
@@ -228,14 +259,14 @@ _ALGORITHM_FIELDS: Mapping[str, str] = MappingProxyType(
 )
 
 
-def algorithms_metadata(key_spec: str, key_usage: str) -> dict[str, list[str]]:
+def algorithms_metadata(key_spec: str, key_usage: str, enums: ModelEnums | None = None) -> dict[str, list[str]]:
     """The algorithm fields KeyMetadata carries for this key: exactly one, for its usage.
 
     AWS shows only the field that matches the key usage, e.g. an RSA SIGN_VERIFY key has
     SigningAlgorithms and no EncryptionAlgorithms (OBS-SD rsa.json). Raises ValueError for a
-    combination CreateKey would refuse.
+    combination CreateKey would refuse. Only algorithms the model (`enums`) has are listed.
     """
-    info = KEY_SPECS.get(key_spec)
+    info = catalog(enums).key_specs.get(key_spec)
     if info is None or key_usage not in info.key_usages:
         raise ValueError(f"KeyUsage {key_usage} is not valid for KeySpec {key_spec}")
     algorithms = {
@@ -327,21 +358,25 @@ def check_create_key(
     origin: str | None,
     multi_region: bool,
     custom_key_store: bool,
+    enums: ModelEnums | None = None,
 ) -> CreateKeyDecision | CreateKeyRefusal:
     """Decide CreateKey from its parameters (None = omitted; custom_key_store = CustomKeyStoreId sent).
 
     Checks run in this order: enum values, KeySpec with CustomerMasterKeySpec, KeyUsage
     against the spec, custom key store pairing, MultiRegion, origin against the spec. Only
     "enum first" is observed; the rest of the order is inferred. SM2 is accepted here even
-    though AWS offers it in China Regions only: see `check_key_spec_region`.
+    though AWS offers it in China Regions only: see `check_key_spec_region`. Enum values are
+    checked against the installed model's sets (`enums`, learned by the engine), so a value an
+    older model lacks is refused as AWS refuses any value outside its set.
     """
+    known = catalog(enums)
     enum_errors = [
         _enum_error(value, member, allowed)
         for value, member, allowed in (
-            (key_spec, "keySpec", tuple(KEY_SPECS)),
-            (customer_master_key_spec, "customerMasterKeySpec", CUSTOMER_MASTER_KEY_SPECS),
-            (key_usage, "keyUsage", KEY_USAGES_AWS_ORDER),
-            (origin, "origin", ORIGINS),
+            (key_spec, "keySpec", tuple(known.key_specs)),
+            (customer_master_key_spec, "customerMasterKeySpec", known.customer_master_key_specs),
+            (key_usage, "keyUsage", known.key_usages),
+            (origin, "origin", known.origins),
         )
         if value is not None and value not in allowed
     ]
@@ -351,7 +386,9 @@ def check_create_key(
         return _validation(MSG_BOTH_SPECS)
 
     spec = key_spec or customer_master_key_spec or "SYMMETRIC_DEFAULT"
-    info = KEY_SPECS[spec]
+    info = known.key_specs.get(spec)
+    if info is None:  # a legacy spec the model's KeySpec enum lacks: not seen in any model (inferred)
+        return _validation_errors([_enum_error(spec, "keySpec", tuple(known.key_specs))])
     usage = key_usage or info.default_usage
     if usage is None:
         return _validation(MSG_USAGE_REQUIRED)

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 STATE_COPIED = ("keys", "aliases", "schedule", "imports", "rotations", "next_on_demand_delay") + (
     # Grants, custom key stores and last use (issue 15): few and small, so a deep copy is cheap.
     DEEP_COPIED := ("grants", "grant_tokens", "custom_key_stores", "last_usage"))
-STATE_KEPT = ("config", "ids", "event_ids")  # event_ids: the engine's own hook, never changes
+# event_ids: the engine's own hook; enums: the model's, learned once (Engine.learn_enums). Neither changes.
+STATE_KEPT = ("config", "ids", "event_ids", "enums")
 
 
 class CheckpointError(ValueError):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .config import Config
+from .enum_order import ModelEnums
 from .event_records import Rotated, RotationRun
 from .ids import IdFactory
 from .model import Alias, Grant, ImportBook, Key
@@ -55,6 +56,8 @@ class State:
         self.event_ids: Callable[[object], tuple[str, str] | None] | None = None
         # The delay of the next on-demand rotation that starts, whichever key (then back to per key).
         self.next_on_demand_delay: timedelta | None = None
+        # The installed model's enums (Engine.learn_enums); None: the core's own facts decide alone.
+        self.enums: ModelEnums | None = None
 
     def add_key(self, key: Key) -> None:
         self.keys[key.arn] = key

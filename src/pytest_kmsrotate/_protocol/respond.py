@@ -19,7 +19,7 @@ from .._core.engine import Engine
 from .._core.errors import KMSError
 from . import codec
 from .permissions import permissions
-from .service_model import operation_model
+from .service_model import model_enums, operation_model
 from .validation import type_error, validation_message
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -70,6 +70,7 @@ class Protocol:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         engine.learn_permissions(permissions())  # what each operation needs, in the model's own words
+        engine.learn_enums(model_enums())  # which key specs, usages, algorithms the installed model has
         self._id_suffix = "0000-4000-8000-" + engine.request_id_token()
 
     def respond(self, operation: str, body: bytes | str | None, region: str | None,

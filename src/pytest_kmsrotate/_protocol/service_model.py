@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from botocore.model import OperationModel, ServiceModel
 
@@ -22,3 +24,15 @@ def operation_model(operation: str) -> OperationModel | None:
     if operation not in model.operation_names:
         return None
     return model.operation_model(operation)
+
+
+@functools.lru_cache(maxsize=1)
+def model_enums() -> Mapping[str, tuple[str, ...]]:
+    """Every enum shape of the installed model: shape name -> its values, in the model's order."""
+    model = service_model()
+    found: dict[str, tuple[str, ...]] = {}
+    for name in model.shape_names:
+        shape = model.shape_for(name)
+        if shape.type_name == "string" and shape.enum:
+            found[name] = tuple(str(value) for value in shape.enum)
+    return MappingProxyType(found)
