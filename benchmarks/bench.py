@@ -439,11 +439,12 @@ body, headers = first["page"]
 def canned(request, **_): return AWSResponse(request.url, 200, headers, Raw(body))
 floor.meta.events.register_first("before-send.kms", canned)
 paginator = floor.get_paginator("list_key_rotations")
+sample = keys[:1000]  # every key's listing is alike: the floor of 10,000 is ten times that of 1,000
 started = time.perf_counter()
-for key in keys:
+for key in sample:
     for page in paginator.paginate(KeyId=key, PaginationConfig={"PageSize": 1000}):
         pass
-floor_listed = time.perf_counter() - started
+floor_listed = (time.perf_counter() - started) * len(keys) / len(sample)
 print(count, total, advanced, listed, floor_listed, before / 1024, after_advance / 1024, peak / 1024)
 """
 
