@@ -167,7 +167,7 @@ def bench_endpoint(repeat: int) -> dict[str, Any]:
     for door in fake.doors:
         if door.name == "botocore":
             fake.close_door(door)
-    from pytest_kmsrotate._process.environment import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+    from pytest_kmsrotate._process.throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
     fake_client = boto3.client("kms", region_name="us-east-1", endpoint_url=url,
                                aws_access_key_id=FAKE_ACCESS_KEY_ID, aws_secret_access_key=FAKE_SECRET_ACCESS_KEY)
