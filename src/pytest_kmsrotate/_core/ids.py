@@ -28,6 +28,7 @@ class IdFactory:
         self._position = 0
         self._lock = threading.Lock()
         self._bases: dict[str, Any] = {}
+        self._secrets: dict[tuple[bytes, str], bytes] = {}
 
     def _digest(self, kind: str) -> str:
         base = self._bases.get(kind)
@@ -81,8 +82,13 @@ class IdFactory:
         return hmac.new(self.realm, self._digest(kind).encode(), hashlib.sha256).hexdigest()
 
     def secret(self, purpose: str) -> bytes:
-        """A fixed per-fake key for `purpose` (the pagination marker MAC)."""
-        return hmac.new(self.realm, b"kmsrotate " + purpose.encode(), hashlib.sha256).digest()
+        """A fixed per-fake key for `purpose` (the pagination marker MAC), made once per realm
+        (every List call asks for it; the realm changes only when a state file is adopted)."""
+        cached = self._secrets.get((self.realm, purpose))
+        if cached is None:
+            cached = hmac.new(self.realm, b"kmsrotate " + purpose.encode(), hashlib.sha256).digest()
+            self._secrets[(self.realm, purpose)] = cached
+        return cached
 
 
 def _run_stream(seed: bytes, first: int) -> Any:
