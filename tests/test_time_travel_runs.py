@@ -8,8 +8,9 @@ from datetime import timedelta
 from itertools import pairwise
 
 import boto3
+import pytest
 
-from pytest_kmsrotate import KmsRotation
+from pytest_kmsrotate import Config, KmsRotation
 
 
 def _advance(jumps: list[int]) -> tuple[list[list[tuple[str, object]]], list[dict[str, object]], list[str]]:
@@ -48,3 +49,47 @@ def test_rotation_dates_are_a_period_apart() -> None:
     for dates, period in zip(per_key, (90, 91, 365), strict=True):
         gaps = {b[1] - a[1] for a, b in pairwise(dates)}  # type: ignore[operator]
         assert gaps == {timedelta(days=period)}
+
+
+def test_material_of_a_long_jump_is_real_and_decrypts_what_it_encrypted() -> None:
+    """A run's materials are built when read: each one still encrypts under its own secret,
+    a ciphertext made before the jump opens after it, and listing shows one CURRENT material."""
+    with KmsRotation(freeze_time=False, patch_sleep=False) as fake:
+        kms = boto3.client("kms", region_name="us-east-1")
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+        fake.clock.advance(days=95)
+        early = kms.encrypt(KeyId=key, Plaintext=b"early")["CiphertextBlob"]  # under the first rotation's material
+        fake.clock.advance(days=3650)
+        middle = kms.encrypt(KeyId=key, Plaintext=b"middle")["CiphertextBlob"]
+        fake.clock.advance(days=3650)
+        listed = kms.list_key_rotations(KeyId=key, Limit=1000)["Rotations"]
+        assert [r["KeyMaterialState"] for r in listed].count("CURRENT") == 1
+        assert listed[-1]["KeyMaterialState"] == "CURRENT"
+        assert len({r["KeyMaterialId"] for r in listed}) == len(listed) == 82
+        assert kms.decrypt(CiphertextBlob=early)["Plaintext"] == b"early"
+        assert kms.decrypt(CiphertextBlob=middle)["Plaintext"] == b"middle"
+        # The blob names its material after the key ARN (primitives.py: version, u16 length, ARN, ID).
+        used = [blob[3 + int.from_bytes(blob[1:3], "big"):][:32].hex() for blob in (early, middle)]
+        assert used[0] == listed[0]["KeyMaterialId"] and used[1] in {r["KeyMaterialId"] for r in listed[1:-1]}
+        material_ids = fake.key(key).material_ids
+        assert material_ids == [material_ids[0], *(r["KeyMaterialId"] for r in listed)]
+
+
+def test_another_fake_with_the_same_names_refuses_a_long_jumps_ciphertext() -> None:
+    """The material a jump leaves CURRENT is keyed by its fake's realm, as every made material is:
+    a fake that names its keys and materials alike (same seed) still cannot open the blob."""
+    blobs, names = [], []
+    for _ in range(2):
+        with KmsRotation(Config(seed="same"), freeze_time=False, patch_sleep=False) as fake:
+            kms = boto3.client("kms", region_name="us-east-1")
+            key = kms.create_key()["KeyMetadata"]["KeyId"]
+            kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+            fake.clock.advance(days=3650)
+            names.append(fake.key(key).material_ids)
+            blobs.append(kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"])
+            assert kms.decrypt(CiphertextBlob=blobs[-1])["Plaintext"] == b"x"
+            if len(blobs) == 2:
+                with pytest.raises(kms.exceptions.InvalidCiphertextException):
+                    kms.decrypt(CiphertextBlob=blobs[0])
+    assert names[0] == names[1]

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from .errors import KMSError
+from .model import MaterialRun
 
 _READ_ONLY_PREFIXES = ("Describe", "Get", "List")
 # Cryptographic operations change nothing, and CloudTrail marks them readOnly: true (ct-encrypt,
@@ -91,8 +92,9 @@ class Rotated(NamedTuple):
 class RotationRun(NamedTuple):
     """Automatic rotations of one key a period apart, logged as one entry (a long clock jump).
 
-    A jump of a century over a thousand keys makes 405,000 rotations; the run keeps their
-    material IDs and dates and makes their `Rotated` records only when the log is read.
+    A jump of a century over a thousand keys makes 405,000 rotations; the run names its
+    materials (the lineage's `MaterialRun`, then the last, CURRENT one) and makes their
+    `Rotated` records only when the log is read.
     """
 
     key_arn: str
@@ -101,14 +103,18 @@ class RotationRun(NamedTuple):
     region: str
     origin: str
     previous_material_id: str | None
-    material_ids: list[str]
-    dates: list[datetime]
+    run: MaterialRun
+    last_material_id: str
+    last_date: datetime
 
     def expand(self) -> list[Rotated]:
-        previous = [self.previous_material_id, *self.material_ids[:-1]]
+        run = self.run
+        material_ids = [*run.material_ids(), self.last_material_id]
+        dates = [run.start + run.period * n for n in range(run.count)] + [self.last_date]
+        previous = [self.previous_material_id, *material_ids[:-1]]
         return [Rotated(self.key_arn, self.key_id, self.account, self.region, self.origin, "AUTOMATIC",
                         before, material_id, when)
-                for before, material_id, when in zip(previous, self.material_ids, self.dates, strict=True)]
+                for before, material_id, when in zip(previous, material_ids, dates, strict=True)]
 
 
 def user_identity(principal: str) -> dict[str, Any]:

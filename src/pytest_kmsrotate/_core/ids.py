@@ -28,6 +28,7 @@ class IdFactory:
         self._position = 0
         self._lock = threading.Lock()
         self._bases: dict[str, Any] = {}
+        self._secrets: dict[tuple[bytes, str], bytes] = {}
 
     def _digest(self, kind: str) -> str:
         base = self._bases.get(kind)
@@ -61,20 +62,16 @@ class IdFactory:
         """A 64-lowercase-hex KeyMaterialId."""
         return self._digest("material")
 
-    def material_ids(self, count: int) -> list[str]:
-        """`count` KeyMaterialIds at once, for a run of rotations (what a long clock jump makes).
+    def material_run(self, count: int) -> tuple[bytes, int]:
+        """Reserve `count` KeyMaterialIds for a run of rotations (what a long clock jump makes).
 
-        One SHAKE-256 stream over the seed and the run's first counter value, cut into 64-hex
-        pieces: one hash call per run instead of one per ID, still the same IDs on every run.
+        Returns what names them, `(seed, first position)`: `run_material_ids` makes them when
+        they are read, so a jump that nobody lists never pays for their text.
         """
-        if count <= 1:
-            return [self.material_id()] if count == 1 else []
         with self._lock:  # reserve the run's positions, so no other ID repeats one of them
             first = self._position
             self._position += count
-        text = hashlib.shake_256(self._seed + b"\x00material-run\x00" + first.to_bytes(8, "big")).hexdigest(32 * count)
-        size = 64 * count
-        return list(map(text.__getitem__, map(slice, range(0, size, 64), range(64, size + 64, 64))))
+        return self._seed, first
 
     def token(self, kind: str) -> str:
         """A deterministic token (request ID suffixes): a name, not a secret."""
@@ -85,5 +82,29 @@ class IdFactory:
         return hmac.new(self.realm, self._digest(kind).encode(), hashlib.sha256).hexdigest()
 
     def secret(self, purpose: str) -> bytes:
-        """A fixed per-fake key for `purpose` (the pagination marker MAC)."""
-        return hmac.new(self.realm, b"kmsrotate " + purpose.encode(), hashlib.sha256).digest()
+        """A fixed per-fake key for `purpose` (the pagination marker MAC), made once per realm
+        (every List call asks for it; the realm changes only when a state file is adopted)."""
+        cached = self._secrets.get((self.realm, purpose))
+        if cached is None:
+            cached = hmac.new(self.realm, b"kmsrotate " + purpose.encode(), hashlib.sha256).digest()
+            self._secrets[(self.realm, purpose)] = cached
+        return cached
+
+
+def _run_stream(seed: bytes, first: int) -> Any:
+    return hashlib.shake_256(seed + b"\x00material-run\x00" + first.to_bytes(8, "big"))
+
+
+def run_material_ids(seed: bytes, first: int, count: int) -> list[str]:
+    """The first `count` IDs of a run reserved by `IdFactory.material_run`: one SHAKE-256 stream
+    over the seed and the run's first counter value, cut into 64-hex pieces (one hash call per
+    run, the same IDs on every run; a prefix of the stream names a prefix of the run)."""
+    text = _run_stream(seed, first).hexdigest(32 * count) if count else ""
+    size = 64 * count
+    return list(map(text.__getitem__, map(slice, range(0, size, 64), range(64, size + 64, 64))))
+
+
+def run_material_id(seed: bytes, first: int, index: int) -> str:
+    """The ID at `index` of a run, without the text of the others."""
+    stream: bytes = _run_stream(seed, first).digest(32 * (index + 1))
+    return stream[-32:].hex()

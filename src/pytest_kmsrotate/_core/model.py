@@ -6,9 +6,12 @@ rule in one place and lets the pytest adapter read state without going through t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from .ids import run_material_id, run_material_ids
 
 # Key states (KeyMetadata.KeyState).
 ENABLED = "Enabled"
@@ -58,6 +61,170 @@ class KeyMaterial:
     derived: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
+@dataclass(slots=True, eq=False)
+class MaterialRun:
+    """`count` automatic rotations of one AWS_KMS key a `period` apart, made by one clock jump.
+
+    A century of 90-day rotations over a thousand keys is 405,000 materials; a run stands for
+    its share of them in a few dozen bytes. Every member is NON_CURRENT (the run's last rotation
+    is a `KeyMaterial` of its own, after the run) and nothing changes a NON_CURRENT AWS_KMS
+    material, so a member is fully described by its position: its ID comes from the run's
+    reserved name stream (`ids.run_material_ids`), its date is `start + period * i`, and its
+    secret is derived from realm and ID on first use, like every made material's. Members are
+    built when read; one that is looked up by ID (a Decrypt of an old ciphertext) is kept, so
+    its derived cipher is made once.
+    """
+
+    seed: bytes
+    first_position: int
+    count: int
+    start: datetime
+    period: timedelta
+    realm: bytes
+    kept: dict[str, KeyMaterial] = field(default_factory=dict)
+
+    def material_ids(self) -> list[str]:
+        return run_material_ids(self.seed, self.first_position, self.count)
+
+    def last_date(self) -> datetime:
+        return self.start + self.period * (self.count - 1)
+
+    def _member(self, index: int, material_id: str) -> KeyMaterial:
+        kept = self.kept.get(material_id)
+        if kept is not None:
+            return kept
+        return KeyMaterial(material_id, None, NON_CURRENT, self.start + self.period * index, AUTOMATIC,
+                           realm=self.realm)
+
+    def members(self) -> Iterator[KeyMaterial]:
+        for index, material_id in enumerate(self.material_ids()):
+            yield self._member(index, material_id)
+
+    def member(self, index: int) -> KeyMaterial:
+        """The member at `index`, kept from now on."""
+        material = self._member(index, run_material_id(self.seed, self.first_position, index))
+        self.kept[material.material_id] = material
+        return material
+
+    def find(self, material_id: str) -> KeyMaterial | None:
+        kept = self.kept.get(material_id)
+        if kept is not None:
+            return kept
+        if len(material_id) != 64:
+            return None
+        ids = self.material_ids()
+        try:
+            index = ids.index(material_id)
+        except ValueError:
+            return None
+        return self.member(index)
+
+
+class Materials:
+    """A key's materials in the order the key received them: `KeyMaterial`s and `MaterialRun`s.
+
+    Reads like a list of `KeyMaterial` (iteration, `len`, indexing, `append`, `remove`); a run's
+    members are built as they are read (see `MaterialRun`). Only `KeyMaterial`s outside runs are
+    ever CURRENT, PENDING or removed, so `current()` and the import rules never open a run.
+    """
+
+    __slots__ = ("_length", "_parts")
+
+    def __init__(self, materials: Iterable[KeyMaterial] = ()) -> None:
+        self._parts: list[KeyMaterial | MaterialRun] = list(materials)
+        self._length = len(self._parts)
+
+    def __iter__(self) -> Iterator[KeyMaterial]:
+        for part in self._parts:
+            if isinstance(part, MaterialRun):
+                yield from part.members()
+            else:
+                yield part
+
+    def __reversed__(self) -> Iterator[KeyMaterial]:
+        for part in reversed(self._parts):
+            if isinstance(part, MaterialRun):
+                yield from reversed(list(part.members()))
+            else:
+                yield part
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __bool__(self) -> bool:
+        return self._length > 0
+
+    def __getitem__(self, index: int) -> KeyMaterial:
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("material index out of range")
+        for part in self._parts:
+            if isinstance(part, MaterialRun):
+                if index < part.count:
+                    return part.member(index)
+                index -= part.count
+            elif index == 0:
+                return part
+            else:
+                index -= 1
+        raise IndexError("material index out of range")  # pragma: no cover - the length says otherwise
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Materials):
+            return NotImplemented
+        return list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Materials({list(self)!r})"
+
+    def append(self, material: KeyMaterial) -> None:
+        self._parts.append(material)
+        self._length += 1
+
+    def extend(self, materials: Iterable[KeyMaterial]) -> None:
+        for material in materials:
+            self.append(material)
+
+    def add_run(self, run: MaterialRun) -> None:
+        self._parts.append(run)
+        self._length += run.count
+
+    def remove(self, material: KeyMaterial) -> None:
+        """Remove a material outside any run (imported material: runs hold only made ones)."""
+        for n, part in enumerate(self._parts):
+            if part is material:
+                del self._parts[n]
+                self._length -= 1
+                return
+        raise ValueError("material not in this lineage")
+
+    def current(self) -> KeyMaterial | None:
+        for part in reversed(self._parts):
+            if not isinstance(part, MaterialRun) and part.state == CURRENT:
+                return part
+        return None
+
+    def by_id(self, material_id: str) -> KeyMaterial | None:
+        for part in self._parts:
+            if isinstance(part, MaterialRun):
+                found = part.find(material_id)
+                if found is not None:
+                    return found
+            elif part.material_id == material_id:
+                return part
+        return None
+
+    def copy(self, copy_material: Callable[[KeyMaterial], KeyMaterial]) -> Materials:
+        """A copy holding `copy_material(m)` for every material outside a run; runs are shared
+        (nothing changes them once made; their kept members share caches, as copies do)."""
+        copied = Materials()
+        copied._parts = [part if isinstance(part, MaterialRun) else copy_material(part)
+                         for part in self._parts]
+        copied._length = self._length
+        return copied
+
+
 @dataclass
 class Lineage:
     """What a multi-Region primary shares with its replicas: materials and rotation settings.
@@ -66,7 +233,7 @@ class Lineage:
     every change) is what makes a replica mirror its primary at every instant, as AWS shows it.
     """
 
-    materials: list[KeyMaterial] = field(default_factory=list)
+    materials: Materials = field(default_factory=Materials)
     # The multi-Region family: who is primary now, and the replicas (empty for single-Region keys).
     primary_arn: str = ""
     replica_arns: list[str] = field(default_factory=list)
@@ -81,16 +248,10 @@ class Lineage:
     on_demand_due: datetime | None = None
 
     def current(self) -> KeyMaterial | None:
-        for material in reversed(self.materials):
-            if material.state == CURRENT:
-                return material
-        return None
+        return self.materials.current()
 
     def by_id(self, material_id: str) -> KeyMaterial | None:
-        for material in self.materials:
-            if material.material_id == material_id:
-                return material
-        return None
+        return self.materials.by_id(material_id)
 
 
 @dataclass

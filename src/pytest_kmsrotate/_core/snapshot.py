@@ -84,7 +84,7 @@ def _shallow(obj: Any) -> Any:
 
 def _copy_lineage(lineage: Lineage) -> Lineage:
     copied: Lineage = _shallow(lineage)
-    copied.materials = [_copy_material(m) for m in lineage.materials]
+    copied.materials = lineage.materials.copy(_copy_material)
     copied.replica_arns = list(lineage.replica_arns)
     return copied
 
@@ -112,7 +112,7 @@ def _copy_imports(book: ImportBook) -> ImportBook:
 def _copy_parts(keys: dict[str, Key], aliases: dict[Any, Any], heap: list[Any], imports: ImportBook,
                 rotations: list[Any], next_on_demand_delay: Any) -> tuple[Any, ...]:
     # Aliases, schedule entries and completed rotations are immutable records: new containers
-    # suffice (a RotationRun's lists are never changed once logged); the delay is a value.
+    # suffice (a RotationRun's run is never changed once logged); the delay is a value.
     return (_copy_keys(keys), dict(aliases), list(heap), _copy_imports(imports), list(rotations),
             next_on_demand_delay)
 
