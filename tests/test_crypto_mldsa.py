@@ -10,6 +10,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from tests._doors import raises_gap
+from tests._model import modelled, requires_model
 from tests._rotation_support import expect_error
 from tests.conftest import assert_matches_output_shape
 
@@ -131,7 +132,7 @@ def test_mldsa_key_pair_is_made_once_per_key(kms: Any) -> None:
     public.verify(signature, b"m")
 
 
-@pytest.mark.parametrize("spec", ["ML_KEM_768", "ML_KEM_1024"])
+@pytest.mark.parametrize("spec", modelled("KeySpec", ["ML_KEM_768", "ML_KEM_1024"]))
 def test_mlkem_public_key_loads_outside_the_fake(kms: Any, spec: str) -> None:
     key_id = _create(kms, spec)
     response, public = _public_key(kms, key_id)
@@ -147,6 +148,7 @@ def test_mlkem_public_key_loads_outside_the_fake(kms: Any, spec: str) -> None:
     assert len(shared) == 32 and ciphertext
 
 
+@requires_model("KeySpec", "ML_KEM_512")
 def test_mlkem_512_stays_a_documented_gap(kms: Any) -> None:
     # cryptography 50 has no ML-KEM-512; the fake says so rather than answering wrongly.
     key_id = _create(kms, "ML_KEM_512")
@@ -154,6 +156,7 @@ def test_mlkem_512_stays_a_documented_gap(kms: Any) -> None:
         kms.get_public_key(KeyId=key_id)
 
 
+@requires_model("KeySpec", "ML_DSA_65", "ML_KEM_768")
 def test_without_the_pq_modules_the_fake_names_the_gap(kms: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # cryptography < 47 has no mldsa/mlkem modules; a None entry in sys.modules makes their import fail.
     monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.asymmetric.mldsa", None)
