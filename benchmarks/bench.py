@@ -54,6 +54,12 @@ def _scenario(client: Any) -> dict[str, Callable[[], Any]]:
         client.rotate_key_on_demand(KeyId=listed)
     blob = client.encrypt(KeyId=key, Plaintext=b"x" * 64)["CiphertextBlob"]
     rotating = client.create_key()["KeyMetadata"]["KeyId"]
+    return _call_table(client, key, rotating, listed, blob)
+
+
+def _call_table(client: Any, key: str, rotating: str, listed: str, blob: bytes) -> dict[str, Callable[[], Any]]:
+    """The measured calls, the same for a botocore client and an aiobotocore one (whose calls
+    return coroutines for the caller to await)."""
     return {
         "GetKeyRotationStatus": lambda: client.get_key_rotation_status(KeyId=key),
         "EnableKeyRotation": lambda: client.enable_key_rotation(KeyId=key, RotationPeriodInDays=90),
@@ -214,17 +220,7 @@ async def _aio_scenario(client: Any) -> dict[str, Callable[[], Any]]:
         await client.rotate_key_on_demand(KeyId=listed)
     blob = (await client.encrypt(KeyId=key, Plaintext=b"x" * 64))["CiphertextBlob"]
     rotating = (await client.create_key())["KeyMetadata"]["KeyId"]
-    return {
-        "GetKeyRotationStatus": lambda: client.get_key_rotation_status(KeyId=key),
-        "EnableKeyRotation": lambda: client.enable_key_rotation(KeyId=key, RotationPeriodInDays=90),
-        "DisableKeyRotation": lambda: client.disable_key_rotation(KeyId=rotating),
-        "DescribeKey": lambda: client.describe_key(KeyId=key),
-        "RotateKeyOnDemand": lambda: client.rotate_key_on_demand(KeyId=rotating),
-        "ListKeyRotations(10)": lambda: client.list_key_rotations(KeyId=listed),
-        "CreateKey": lambda: client.create_key(),
-        "Encrypt": lambda: client.encrypt(KeyId=key, Plaintext=b"x" * 64),
-        "Decrypt": lambda: client.decrypt(CiphertextBlob=blob),
-    }
+    return _call_table(client, key, rotating, listed, blob)
 
 
 class _AioRaw:
