@@ -188,3 +188,99 @@ def test_the_hook_goes_once_the_outliving_threads_end() -> None:
     with KmsRotation():
         pass
     assert HierarchicalEmitter._emit is before
+
+
+# aiobotocore's emitter has its own async `_emit`, which the botocore door's guard hook never
+# sees: its door screens the same first event. A loopback port nothing listens on, as above.
+AIOBOTOCORE_OUTSIDE_SUITE = """
+import asyncio
+import socket
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+
+
+def dead_port_url():
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    url = "http://127.0.0.1:%d" % port.getsockname()[1]
+    port.close()
+    return url
+
+
+async def list_keys():
+    async with get_session().create_client(
+        "kms", region_name="us-east-1", endpoint_url=dead_port_url(), aws_access_key_id="a",
+        aws_secret_access_key="b", config=AioConfig(retries={"total_max_attempts": 1}, connect_timeout=0.5),
+    ) as kms:
+        return await kms.list_keys()
+
+
+def test_forgot_the_fixture():
+    try:
+        asyncio.run(list_keys())
+    except Exception as error:
+        print("RAISED", type(error).__name__, error)
+
+
+def test_with_the_fixture(kms_rotation):
+    assert asyncio.run(list_keys())["Keys"] == []
+"""
+
+
+def test_block_and_warn_cover_aiobotocore_clients(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("aiobotocore", reason="aiobotocore is not installed (the aio CI venvs run this)")
+    pytester.makepyfile(AIOBOTOCORE_OUTSIDE_SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-s", "--kms-rotation-outside=block")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*RAISED KmsCallRefused pytest-kmsrotate: KMS ListKeys was called in "
+        "test_block_and_warn_cover_aiobotocore_clients.py::test_forgot_the_fixture while no fake was active, "
+        "and kms_rotation_outside = block refuses it.*"
+    ])
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-s", "--kms-rotation-outside=warn")
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines([
+        "*RAISED EndpointConnectionError*",
+        "*KmsCallOutsideFake: pytest-kmsrotate: KMS ListKeys was called in "
+        "test_block_and_warn_cover_aiobotocore_clients.py::test_forgot_the_fixture while no fake was "
+        "active; it went to AWS.*",
+    ])
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-s")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*RAISED EndpointConnectionError*"])  # allow: it went out (to a dead port)
+
+
+def test_an_aiobotocore_call_from_a_thread_that_outlives_its_fake_is_refused(no_earlier_orphans: None) -> None:
+    pytest.importorskip("aiobotocore", reason="aiobotocore is not installed (the aio CI venvs run this)")
+    import asyncio
+
+    from aiobotocore.session import get_session
+
+    async def list_keys() -> Any:
+        async with get_session().create_client("kms", region_name="us-east-1", aws_access_key_id="a",
+                                               aws_secret_access_key="b") as kms:
+            return await kms.list_keys()
+
+    go, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def late_caller() -> None:
+        go.wait(10)
+        try:
+            asyncio.run(list_keys())
+        except BaseException as error:
+            errors.append(error)
+        done.set()
+
+    with KmsRotation() as fake:
+        thread = threading.Thread(target=late_caller, name="late-async-caller")
+        thread.start()
+    go.set()
+    assert done.wait(10)
+    thread.join(10)
+    assert len(errors) == 1 and isinstance(errors[0], outside.KmsCallRefused), errors
+    assert str(errors[0]).startswith(
+        f"pytest-kmsrotate: KMS ListKeys was called from thread 'late-async-caller' after the fake started by "
+        f"{fake.started_by} stopped."
+    )

@@ -22,7 +22,12 @@ While open it also:
   the httpx backend overrides with `anyio.sleep`, in 3.x). The door rewrites that answer on its
   way back from the event, so it works with every aiobotocore version, whichever sleep it awaits.
 
-This module imports aiobotocore: `KmsRotation.start()` imports it only when aiobotocore is installed.
+While the outside guard watches (`kms_rotation_outside = warn | block`, or threads that outlived
+their fake), the `_emit` wrapper stays installed with no door open, and screens the first event
+of each KMS call (`provide-client-params.kms.*`) exactly as the botocore door does.
+
+This module imports aiobotocore: `KmsRotation.start()` and the guard import it only when
+aiobotocore is installed.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from aiobotocore.credentials import AioCredentials
 from aiobotocore.hooks import AioHierarchicalEmitter
 from aiobotocore.session import AioSession
 
+from .._process import outside
 from .._process.sleep import simulate_retry_sleep
 from .._process.throwaway import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .._protocol.respond import Protocol, access_key_of, region_of
@@ -48,6 +54,7 @@ from .botocore_containment import contain_client_arguments, innermost_region
 _SEND_PREFIX = "before-send.kms."
 _SIGN_PREFIX = "before-sign.kms."
 _RETRY_PREFIX = "needs-retry.kms."
+_START_PREFIX = "provide-client-params.kms."
 _FAKE_CREDENTIALS = AioCredentials(FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY)
 
 _lock = threading.Lock()
@@ -81,19 +88,14 @@ class AiobotocoreDoor:
     def open(self) -> None:
         service_model()  # load before any request so the first call does not pay for it
         with _lock:
-            if not _open:
-                _install(AioHierarchicalEmitter, "_emit", _emit)
-                _install(AioSession, "_create_client", _create_client)
             _open.append(self)
+            _refresh_locked()
 
     def close(self) -> None:
         with _lock:
             if self in _open:
                 _open.remove(self)
-            if not _open:
-                for (owner, attribute), original in _originals.items():
-                    setattr(owner, attribute, original)
-                _originals.clear()
+            _refresh_locked()
 
     def answer(self, operation: str, request: Any) -> AioAWSResponse:
         authorization = request.headers.get("Authorization")
@@ -102,9 +104,27 @@ class AiobotocoreDoor:
         return AioAWSResponse(request.url, reply.status, reply.headers, _RawBody(reply.body))
 
 
-def _install(owner: type, attribute: str, wrapper: Callable[..., Any]) -> None:
-    _originals[(owner, attribute)] = vars(owner)[attribute]
-    setattr(owner, attribute, wrapper)
+def _refresh_locked() -> None:
+    """Wrap client creation while a door is open, and the emitter while one is or the guard watches."""
+    _wrap(AioSession, "_create_client", _create_client, bool(_open))
+    _wrap(AioHierarchicalEmitter, "_emit", _emit, bool(_open) or outside.watching())
+
+
+def _refresh() -> None:
+    with _lock:
+        _refresh_locked()
+
+
+outside.on_change(_refresh)
+
+
+def _wrap(owner: type, attribute: str, wrapper: Callable[..., Any], wanted: bool) -> None:
+    key = (owner, attribute)
+    if wanted and key not in _originals:
+        _originals[key] = vars(owner)[attribute]
+        setattr(owner, attribute, wrapper)
+    elif not wanted and key in _originals:
+        setattr(owner, attribute, _originals.pop(key))
 
 
 def _original(owner: type, attribute: str) -> Callable[..., Any]:
@@ -115,6 +135,8 @@ def _original(owner: type, attribute: str) -> Callable[..., Any]:
 
 async def _emit(self: Any, event_name: str, kwargs: dict[str, Any], stop_on_response: bool = False) -> Any:
     door = next(iter(_open[-1:]), None)
+    if event_name.startswith(_START_PREFIX):
+        outside.screen(event_name[len(_START_PREFIX):], door_answers=door is not None)
     if door is not None and event_name.startswith("before-s"):
         if event_name.startswith(_SEND_PREFIX):
             response = door.answer(event_name[len(_SEND_PREFIX):], kwargs["request"])

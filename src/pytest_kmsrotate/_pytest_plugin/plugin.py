@@ -6,6 +6,7 @@ botocore, freezegun or cryptography through this plugin.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,9 @@ def _configure_outside(config: pytest.Config) -> None:
         raise pytest.UsageError(f"pytest-kmsrotate: {OUTSIDE} must be one of {', '.join(outside.MODES)}, got {mode!r}")
     if mode != "allow":
         from .._adapters import botocore_sync  # noqa: F401 - subscribes the botocore door's guard hook
+
+        if importlib.util.find_spec("aiobotocore") is not None:
+            from .._adapters import botocore_async  # noqa: F401 - and the aiobotocore door's
 
         outside.set_mode(mode)
         config.add_cleanup(lambda: outside.set_mode("allow"))
