@@ -118,17 +118,7 @@ def bench_calls(repeat: int) -> dict[str, Any]:
         return AWSResponse(request.url, 200, dict(headers), _Raw(body))
 
     floor.meta.events.register_first("before-send.kms", canned, unique_id="bench-floor")
-    floor_calls = {
-        "GetKeyRotationStatus": lambda: floor.get_key_rotation_status(KeyId="k"),
-        "EnableKeyRotation": lambda: floor.enable_key_rotation(KeyId="k", RotationPeriodInDays=90),
-        "DisableKeyRotation": lambda: floor.disable_key_rotation(KeyId="k"),
-        "DescribeKey": lambda: floor.describe_key(KeyId="k"),
-        "RotateKeyOnDemand": lambda: floor.rotate_key_on_demand(KeyId="k"),
-        "ListKeyRotations(10)": lambda: floor.list_key_rotations(KeyId="k"),
-        "CreateKey": lambda: floor.create_key(),
-        "Encrypt": lambda: floor.encrypt(KeyId="k", Plaintext=b"x" * 64),
-        "Decrypt": lambda: floor.decrypt(CiphertextBlob=b"x" * 64),
-    }
+    floor_calls = _call_table(floor, "k", "k", "k", b"x" * 64)  # any answer will do: it is replayed
     backends: dict[str, tuple[Any, dict[str, Callable[[], Any]]]] = {
         "fake": (lambda: fake, fake_calls),
         "floor": (nullcontext, floor_calls),
@@ -274,17 +264,7 @@ def bench_aio(repeat: int, chunk: int = 50) -> dict[str, Any]:
             for fn in fake_calls.values():
                 loop.run_until_complete(fn())  # warm up, and record each body for the floor
         floor.meta.events.register_first("before-send.kms", canned, unique_id="bench-aio-floor")
-        floor_calls = {
-            "GetKeyRotationStatus": lambda: floor.get_key_rotation_status(KeyId="k"),
-            "EnableKeyRotation": lambda: floor.enable_key_rotation(KeyId="k", RotationPeriodInDays=90),
-            "DisableKeyRotation": lambda: floor.disable_key_rotation(KeyId="k"),
-            "DescribeKey": lambda: floor.describe_key(KeyId="k"),
-            "RotateKeyOnDemand": lambda: floor.rotate_key_on_demand(KeyId="k"),
-            "ListKeyRotations(10)": lambda: floor.list_key_rotations(KeyId="k"),
-            "CreateKey": lambda: floor.create_key(),
-            "Encrypt": lambda: floor.encrypt(KeyId="k", Plaintext=b"x" * 64),
-            "Decrypt": lambda: floor.decrypt(CiphertextBlob=b"x" * 64),
-        }
+        floor_calls = _call_table(floor, "k", "k", "k", b"x" * 64)  # any answer will do: it is replayed
         backends: dict[str, tuple[Any, dict[str, Callable[[], Any]]]] = {
             "fake": (lambda: fake, fake_calls), "floor": (nullcontext, floor_calls)}
         samples: dict[str, dict[str, list[float]]] = {b: {} for b in backends}

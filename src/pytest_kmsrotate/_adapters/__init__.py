@@ -7,7 +7,13 @@ does nothing else: no parsing, validation, encoding or engine access of its own.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Protocol as _Protocol
+
+
+def aiobotocore_installed() -> bool:
+    """Whether the aiobotocore door can open; asks the import system without importing aiobotocore."""
+    return importlib.util.find_spec("aiobotocore") is not None
 
 
 class Door(_Protocol):

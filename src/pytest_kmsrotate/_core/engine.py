@@ -212,7 +212,7 @@ class Engine:
         """The installed model's enum value sets (shape name -> values in model order): CreateKey and
         DescribeKey then offer only values the model has, and list them in enum errors."""
         with self.lock:
-            self.state.enums = ModelEnums(enums)
+            self.state.enums = enums if isinstance(enums, ModelEnums) else ModelEnums(enums)
 
     def attach_policy(self, principal: str, document: str | Mapping[str, Any]) -> None:
         """Attach an identity (IAM) policy to `principal`; it counts when policies are enforced."""

@@ -47,10 +47,6 @@ class ModelEnums(Mapping[str, tuple[str, ...]]):
     def __len__(self) -> int:
         return len(self._values)
 
-    def has(self, shape_name: str, value: str) -> bool:
-        """Whether the model's enum `shape_name` has `value` (an enum the model lacks has none)."""
-        return value in self._values.get(shape_name, ())
-
     __hash__ = object.__hash__
 
     def __eq__(self, other: object) -> bool:

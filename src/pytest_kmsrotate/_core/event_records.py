@@ -110,7 +110,7 @@ class RotationRun(NamedTuple):
     def expand(self) -> list[Rotated]:
         run = self.run
         material_ids = [*run.material_ids(), self.last_material_id]
-        dates = [run.start + run.period * n for n in range(run.count)] + [self.last_date]
+        dates = [*map(run.date, range(run.count)), self.last_date]
         previous = [self.previous_material_id, *material_ids[:-1]]
         return [Rotated(self.key_arn, self.key_id, self.account, self.region, self.origin, "AUTOMATIC",
                         before, material_id, when)

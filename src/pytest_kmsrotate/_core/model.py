@@ -86,14 +86,15 @@ class MaterialRun:
     def material_ids(self) -> list[str]:
         return run_material_ids(self.seed, self.first_position, self.count)
 
-    def last_date(self) -> datetime:
-        return self.start + self.period * (self.count - 1)
+    def date(self, index: int) -> datetime:
+        """The rotation date of the member at `index`."""
+        return self.start + self.period * index
 
     def _member(self, index: int, material_id: str) -> KeyMaterial:
         kept = self.kept.get(material_id)
         if kept is not None:
             return kept
-        return KeyMaterial(material_id, None, NON_CURRENT, self.start + self.period * index, AUTOMATIC,
+        return KeyMaterial(material_id, None, NON_CURRENT, self.date(index), AUTOMATIC,
                            realm=self.realm)
 
     def members(self) -> Iterator[KeyMaterial]:

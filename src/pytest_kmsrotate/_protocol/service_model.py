@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from types import MappingProxyType
 
 from botocore.model import OperationModel, ServiceModel
+
+from .._core.enum_order import ModelEnums
 
 
 @functools.lru_cache(maxsize=1)
@@ -27,12 +27,15 @@ def operation_model(operation: str) -> OperationModel | None:
 
 
 @functools.lru_cache(maxsize=1)
-def model_enums() -> Mapping[str, tuple[str, ...]]:
-    """Every enum shape of the installed model: shape name -> its values, in the model's order."""
+def model_enums() -> ModelEnums:
+    """Every enum shape of the installed model: shape name -> its values, in the model's order.
+
+    One object per process: the core caches what it derives from it (`keyspecs.catalog`) by
+    identity, so every fake after the first finds its catalog made."""
     model = service_model()
     found: dict[str, tuple[str, ...]] = {}
     for name in model.shape_names:
         shape = model.shape_for(name)
         if shape.type_name == "string" and shape.enum:
             found[name] = tuple(str(value) for value in shape.enum)
-    return MappingProxyType(found)
+    return ModelEnums(found)

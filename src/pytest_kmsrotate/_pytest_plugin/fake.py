@@ -7,13 +7,13 @@ pytest too (`with KmsRotation() as kms: ...`).
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .._adapters import aiobotocore_installed
 from .._core.clock import Clock
 from .._core.config import Config
 from .._core.engine import CallRecord, Engine
@@ -42,11 +42,6 @@ __tracebackhide__ = hide_misuse
 
 def _nothing() -> None:
     pass
-
-
-def _aiobotocore_installed() -> bool:
-    """Whether the aiobotocore door can open; asks the import system without importing aiobotocore."""
-    return importlib.util.find_spec("aiobotocore") is not None
 
 
 class KmsRotation:
@@ -128,7 +123,7 @@ class KmsRotation:
                 sleep = SleepPatch(self.clock)
                 self._patches.enter(sleep.install, sleep.uninstall)
             self.open_door(BotocoreDoor(self.protocol))
-            if _aiobotocore_installed():
+            if aiobotocore_installed():
                 from .._adapters.botocore_async import AiobotocoreDoor
 
                 self.open_door(AiobotocoreDoor(self.protocol))

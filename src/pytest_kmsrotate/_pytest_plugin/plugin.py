@@ -6,12 +6,12 @@ botocore, freezegun or cryptography through this plugin.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .._adapters import aiobotocore_installed
 from .._process import outside
 from . import scoped, settings
 from .running import RUNNING, own, started_since
@@ -62,7 +62,7 @@ def _configure_outside(config: pytest.Config) -> None:
     if mode != "allow":
         from .._adapters import botocore_sync  # noqa: F401 - subscribes the botocore door's guard hook
 
-        if importlib.util.find_spec("aiobotocore") is not None:
+        if aiobotocore_installed():
             from .._adapters import botocore_async  # noqa: F401 - and the aiobotocore door's
 
         outside.set_mode(mode)

@@ -126,9 +126,14 @@ def key_label(key: KeySnapshot) -> str:
     return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "\u2026"
 
 
-def _summary(key: KeySnapshot) -> str:
+def _rotation_counts(key: KeySnapshot) -> tuple[int, int]:
+    """How many of the key's rotations were automatic, and how many on demand."""
     automatic = sum(1 for r in key.rotations if r.type == "AUTOMATIC")
-    on_demand = len(key.rotations) - automatic
+    return automatic, len(key.rotations) - automatic
+
+
+def _summary(key: KeySnapshot) -> str:
+    automatic, on_demand = _rotation_counts(key)
     period = f"every {key.rotation_period_days} days" if key.rotation_enabled else "off"
     parts = [f"{key.key_id} ({', '.join(key.aliases) or 'no alias'})", key.key_state, f"automatic rotation {period}",
              f"{automatic} automatic and {on_demand} on-demand rotations"]
@@ -279,13 +284,13 @@ def table(seen: Inspection) -> str:
     head = ("Key", "Aliases", "State", "Created", "Automatic rotation", "Rotations", "Next rotation", "Deletion")
     rows = []
     for key in seen.keys[:MAX_KEYS]:
-        automatic = sum(1 for r in key.rotations if r.type == "AUTOMATIC")
+        automatic, on_demand = _rotation_counts(key)
         history = "; ".join(f"{r.type} {when(r.date)}" for r in key.rotations[-5:])
         cells = (
             key.key_id, ", ".join(key.aliases) or "-", key.key_state,
             when(key.creation_date) if key.creation_date is not None else "-",
             f"every {key.rotation_period_days}d" if key.rotation_enabled else "off",
-            f"{automatic} automatic, {len(key.rotations) - automatic} on-demand"
+            f"{automatic} automatic, {on_demand} on-demand"
             + (f" (last: {history})" if history else ""),
             when(key.next_rotation_date) if key.next_rotation_date is not None else "-",
             when(key.deletion_date) if key.deletion_date is not None else "-",
