@@ -16,6 +16,22 @@ from ._network_guard import _no_network_leak, pytest_sessionfinish  # noqa: F401
 _KMS_MODEL = botocore.session.get_session().get_service_model("kms")
 
 
+@pytest.fixture
+def no_earlier_orphans(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Hide the threads earlier tests in this worker left behind (daemon servers they started under a
+    fake): while any lives, the outside guard's screening hook stays on the emitter, so a test that
+    compares the emitter before and after its own fake must see only its own threads."""
+    import weakref
+
+    from pytest_kmsrotate._process import outside
+
+    monkeypatch.setattr(outside, "_orphans", weakref.WeakKeyDictionary())
+    outside._notify()
+    yield
+    monkeypatch.undo()
+    outside._notify()
+
+
 def assert_matches_output_shape(operation: str, response: dict[str, Any]) -> None:
     """Fail unless `response` (minus ResponseMetadata) is valid for the operation's output shape."""
     body = {k: v for k, v in response.items() if k != "ResponseMetadata"}

@@ -159,19 +159,6 @@ def test_while_another_fake_runs_it_answers_the_outliving_thread_like_any_other(
     assert [c.operation for c in next_fake.calls] == ["ListKeys", "ListKeys"]
 
 
-@pytest.fixture
-def no_earlier_orphans(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Hide the threads earlier tests in this worker left behind (daemon servers they started under a
-    fake): while any lives, the screening hook stays, so a test of its removal must see only its own."""
-    import weakref
-
-    monkeypatch.setattr(outside, "_orphans", weakref.WeakKeyDictionary())
-    outside._notify()
-    yield
-    monkeypatch.undo()
-    outside._notify()
-
-
 @pytest.mark.usefixtures("no_earlier_orphans")
 def test_the_hook_goes_once_the_outliving_threads_end() -> None:
     from botocore.hooks import HierarchicalEmitter

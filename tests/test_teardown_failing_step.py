@@ -18,6 +18,10 @@ from pytest_kmsrotate import KmsRotation
 from pytest_kmsrotate._process.sleep import SleepPatch
 from pytest_kmsrotate._process.stack import PatchStack
 
+# Each test compares the process before and after; a thread an earlier test left behind would keep
+# the outside guard's emitter hook installed at the start and let it go at the end.
+pytestmark = pytest.mark.usefixtures("no_earlier_orphans")
+
 
 def _process() -> dict[str, Any]:
     return {
@@ -45,22 +49,25 @@ def test_a_failing_freezegun_stop_still_restores_everything(monkeypatch: pytest.
     # The fake drives freezegun only on top of a freeze the test started first (docs/time.md).
     users_freeze = freezegun.freeze_time("2020-01-01")
     users_freeze.start()
-    monkeypatch.setattr(users_freeze, "stop", users_freeze.stop)  # the user's own stop stays the real one
-    before = _process()
-    _broken_freezegun_stop(monkeypatch)
-    fake = KmsRotation().start()
-    assert _process() != before
-    with pytest.raises(RuntimeError, match=r"^freezegun stop failed$"):
-        fake.stop()
-    assert _process() == before
-    monkeypatch.undo()
-    with KmsRotation() as again:  # the next fake starts clean: no stale freezer, no IndexError
-        kms = boto3.client("kms", region_name="us-east-1")
-        assert kms.list_keys()["Keys"] == []
-        again.clock.advance(days=1)
-        assert dt.datetime.now(dt.timezone.utc) == again.clock.now()
-    assert _process() == before
-    users_freeze.stop()
+    try:
+        monkeypatch.setattr(users_freeze, "stop", users_freeze.stop)  # the user's own stop stays the real one
+        before = _process()
+        _broken_freezegun_stop(monkeypatch)
+        fake = KmsRotation().start()
+        assert _process() != before
+        with pytest.raises(RuntimeError, match=r"^freezegun stop failed$"):
+            fake.stop()
+        assert _process() == before
+        monkeypatch.undo()
+        with KmsRotation() as again:  # the next fake starts clean: no stale freezer, no IndexError
+            kms = boto3.client("kms", region_name="us-east-1")
+            assert kms.list_keys()["Keys"] == []
+            again.clock.advance(days=1)
+            assert dt.datetime.now(dt.timezone.utc) == again.clock.now()
+        assert _process() == before
+    finally:  # a failure above must not leave the user's freeze for the worker's later tests
+        monkeypatch.undo()
+        users_freeze.stop()
 
 
 def test_the_first_failure_is_reported_after_every_step_ran(monkeypatch: pytest.MonkeyPatch) -> None:
