@@ -219,3 +219,38 @@ def test_asyncio_runs_inside_the_fakes_own_freezegun_freeze(pytester: pytest.Pyt
             asyncio.run(asyncio.wait_for(asyncio.sleep(0.01), timeout=5))
     """, "-p", "timeout", "--timeout=60")
     result.assert_outcomes(passed=1)
+
+
+def test_the_first_fake_of_a_session_starting_under_a_freeze_leaves_every_later_fake_whole(
+    pytester: pytest.Pytester,
+) -> None:
+    # The time swaps are built once per process, by the first fake; here that fake starts inside
+    # a freeze the test began, so the time module's attributes are freezegun's at that moment.
+    result = _run(pytester, """
+        import time
+        from datetime import datetime, timezone
+
+        import freezegun
+        from pytest_kmsrotate import KmsRotation
+
+
+        def test_a_first_fake_under_a_freeze():
+            freeze = freezegun.freeze_time("2020-01-01")
+            freeze.start()
+            try:
+                with KmsRotation():
+                    pass
+            finally:
+                freeze.stop()
+
+
+        def test_the_next_fake_and_the_time_after_it():
+            assert type(time.time).__name__ == "builtin_function_or_method"
+            with KmsRotation() as fake:
+                assert time.time() == fake.clock.now().timestamp()
+                assert datetime.now(timezone.utc) == fake.clock.now()
+                assert type(datetime.now()) is datetime
+            assert type(time.time).__name__ == "builtin_function_or_method"
+            assert time.time() > 1.7e9 and datetime.now(timezone.utc).year >= 2025
+    """)
+    result.assert_outcomes(passed=2)

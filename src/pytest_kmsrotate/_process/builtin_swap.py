@@ -70,8 +70,9 @@ def _layout_matches(func: Any, owner: object) -> bool:
 class BuiltinSwap:
     """One builtin function of a module (`owner`) that calls `replacement` while applied."""
 
-    def __init__(self, owner: object, name: str, replacement: Callable[..., Any]) -> None:
-        self.func = getattr(owner, name)
+    def __init__(self, owner: object, name: str, replacement: Callable[..., Any], func: Any = None) -> None:
+        # `func`: the builtin itself, when `owner.name` may be someone else's replacement just now.
+        self.func = getattr(owner, name) if func is None else func
         self.owner = owner
         self.replacement = replacement
         self.supported = _layout_matches(self.func, owner)

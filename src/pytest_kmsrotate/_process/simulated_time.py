@@ -176,6 +176,30 @@ def _utcnow(cls: type[datetime]) -> datetime:
     return cls.fromtimestamp(now.timestamp(), timezone.utc).replace(tzinfo=None)
 
 
+def _cpython_own(name: str) -> Any:
+    """CPython's own `time.<name>`, even while freezegun has replaced the module attribute.
+
+    The swaps are built once per process, when the first fake starts; if a freeze the test
+    started is active then (the fake then follows it), `time.time` is freezegun's function, and
+    swapping that would hand freezegun's functions out as the "real" ones to every later fake.
+    freezegun keeps CPython's own as `freezegun.api.real_<name>`.
+    """
+    for candidate in (getattr(time, name), getattr(sys.modules.get("freezegun.api"), f"real_{name}", None)):
+        if type(candidate).__name__ == "builtin_function_or_method" and getattr(candidate, "__self__", None) is time:
+            return candidate
+    return getattr(time, name)  # someone else's replacement: swapped as found (BuiltinSwap falls back)
+
+
+def _cpython_datetime() -> type[datetime]:
+    """The real `datetime.datetime`, even while freezegun's class stands in for it here.
+
+    Looked up at each use, never kept in a module global: a freezegun freeze started later (the
+    fake's own, when it follows a user's freeze) rewrites every module global that holds the real
+    class, this module's included.
+    """
+    return next(cls for cls in datetime.__mro__ if cls.__module__ == "datetime" and cls.__qualname__ == "datetime")
+
+
 def _swaps() -> list[BuiltinSwap | TypeAttributeSwap]:
     plain = {"time": _time, "time_ns": _time_ns, "asctime": _asctime, "strftime": _strftime}
     for name in ("monotonic", "perf_counter"):
@@ -186,18 +210,19 @@ def _swaps() -> list[BuiltinSwap | TypeAttributeSwap]:
     if hasattr(time, "clock_gettime"):
         plain["clock_gettime"] = _clock_gettime_like("clock_gettime", nanoseconds=False)
         plain["clock_gettime_ns"] = _clock_gettime_like("clock_gettime_ns", nanoseconds=True)
-    swaps: list[BuiltinSwap | TypeAttributeSwap] = [BuiltinSwap(time, n, f) for n, f in plain.items()]
-    for swap in swaps:
-        assert isinstance(swap, BuiltinSwap)
-        _real[swap.func.__name__] = swap.original
-    swaps.append(TypeAttributeSwap(datetime, "now", classmethod(_now)))
-    swaps.append(TypeAttributeSwap(datetime, "utcnow", classmethod(_utcnow)))
+    swaps: list[BuiltinSwap | TypeAttributeSwap] = []
+    for name, replacement in plain.items():
+        swap = BuiltinSwap(time, name, replacement, func=_cpython_own(name))
+        _real[name] = swap.original
+        swaps.append(swap)
+    swaps.append(TypeAttributeSwap(_cpython_datetime(), "now", classmethod(_now)))
+    swaps.append(TypeAttributeSwap(_cpython_datetime(), "utcnow", classmethod(_utcnow)))
     return swaps
 
 
 _real: dict[str, Any] = {}
-_real_now: Any = datetime.__dict__["now"]
-_real_utcnow: Any = datetime.__dict__["utcnow"]
+_real_now: Any = _cpython_datetime().__dict__["now"]
+_real_utcnow: Any = _cpython_datetime().__dict__["utcnow"]
 _all_swaps: list[BuiltinSwap | TypeAttributeSwap] | None = None
 # date.today() and datetime.today() need no swap: CPython computes them from time.time().
 
