@@ -1,23 +1,26 @@
 """GetKeyLastUsage: the last successful cryptographic operation each key was used for.
 
 The engine notes every successful call (`note`); only the operations botocore's model lists in
-KeyLastUsage.Operation count (tests/test_key_last_usage.py checks `COUNTED` against the installed
-model's enum, since the core may not import botocore). ReEncrypt counts for
+KeyLastUsage.Operation (the `KeyLastUsageTrackingOperation` enum) count, read from the model the
+fake learned (`State.enums`); `COUNTED`, the API reference's list, decides only where no model
+was learned (tests/test_key_last_usage.py checks both against the installed model). ReEncrypt counts for
 both its source and its destination key (API reference). A multi-Region primary and its replicas
 keep their usage apart (API reference), which falls out of keying usage by key ARN.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .enum_order import ModelEnums
 from .resolve import key_by_id_or_arn
 from .state import Request, State
 
-# KeyLastUsage.Operation's enum in botocore's model (the operations that count as usage).
+# The operations that count as usage, as the API reference lists them (KeyLastUsage.Operation).
 COUNTED = frozenset({
     "Decrypt", "DeriveSharedSecret", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair",
     "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext", "GenerateMac", "ReEncrypt", "Sign",
@@ -31,9 +34,22 @@ class LastUse:
     call: object  # the engine's CallRecord, to find its CloudTrail IDs when asked
 
 
+TRACKED_ENUM = "KeyLastUsageTrackingOperation"
+
+
+@functools.lru_cache(maxsize=8)
+def counted(enums: ModelEnums | None) -> frozenset[str]:
+    """The operations that count as usage: the learned model's enum, else the API reference's list.
+
+    Cached per model (one `ModelEnums` per process), so `note` costs a lookup per call."""
+    if enums is None or TRACKED_ENUM not in enums:
+        return COUNTED
+    return frozenset(enums[TRACKED_ENUM])
+
+
 def note(state: State, operation: str, when: datetime, response: Mapping[str, Any], call: object) -> None:
     """Called by the engine after every successful call; cheap for the calls that do not count."""
-    if operation not in COUNTED:
+    if operation not in counted(state.enums):
         return
     use = LastUse(operation, when, call)
     for field in ("KeyId", "SourceKeyId"):
