@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import textwrap
 import threading
 import time
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -22,6 +25,24 @@ pytestmark = pytest.mark.timeout(60)
 
 def real_now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC_RAW)
+
+
+# The two ways code sets a timeout on a wait; both are timers on the loop's clock.
+TIMEOUTS = [
+    "wait_for",
+    pytest.param("asyncio.timeout", marks=pytest.mark.skipif(sys.version_info < (3, 11),
+                                                             reason="asyncio.timeout is new in Python 3.11")),
+]
+
+
+async def time_out(how: str, seconds: float, awaitable: Awaitable[Any]) -> None:
+    """Await `awaitable` under a timeout of `seconds`, set the way `how` names; it must expire."""
+    with pytest.raises(asyncio.TimeoutError):  # the builtin TimeoutError from Python 3.11 on
+        if how == "wait_for":
+            await asyncio.wait_for(awaitable, timeout=seconds)
+        else:
+            async with asyncio.timeout(seconds):
+                await awaitable
 
 
 # -- default: loops keep real time ----------------------------------------------------------------
@@ -36,16 +57,15 @@ def test_asyncio_run_in_a_sync_test_does_not_hang(kms_rotation: KmsRotation) -> 
     assert kms_rotation.clock.now() == before  # real waits: the simulated clock stays
 
 
-def test_call_later_and_timeout_fire_in_real_time_by_default(kms_rotation: KmsRotation) -> None:
+@pytest.mark.parametrize("how", TIMEOUTS)
+def test_call_later_and_timeout_fire_in_real_time_by_default(kms_rotation: KmsRotation, how: str) -> None:
     async def main() -> list[str]:
         fired: list[str] = []
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         loop.call_later(0.05, lambda: (fired.append("call_later"), done.set_result(None)))
         await done
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.05):
-                await asyncio.sleep(10)
+        await time_out(how, 0.05, asyncio.sleep(10))
         fired.append("timeout")
         return fired
 
@@ -75,16 +95,15 @@ def test_sleep_moves_the_clock_by_the_wait_at_once(kms_rotation: KmsRotation) ->
 
 
 @pytest.mark.kms_rotation(async_time=True)
-def test_wait_for_timeout_and_call_later_move_the_clock(kms_rotation: KmsRotation) -> None:
+@pytest.mark.parametrize("how", TIMEOUTS)
+def test_wait_for_timeout_and_call_later_move_the_clock(kms_rotation: KmsRotation, how: str) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         start = kms_rotation.clock.now()
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.sleep(100), timeout=10)
         assert kms_rotation.clock.now() - start == timedelta(seconds=10)
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(30):
-                await asyncio.sleep(100)
+        await time_out(how, 30, asyncio.sleep(100))
         assert kms_rotation.clock.now() - start == timedelta(seconds=40)
         done = loop.create_future()
         loop.call_later(60, done.set_result, "late")
@@ -286,8 +305,7 @@ ASYNC_TESTS = """
     async def test_pytest_asyncio_virtual(kms_rotation):
         before = kms_rotation.clock.now()
         await asyncio.sleep(3600)
-        async with asyncio.timeout(60):
-            await asyncio.sleep(30)
+        await asyncio.wait_for(asyncio.sleep(30), timeout=60)
         assert kms_rotation.clock.now() - before == timedelta(hours=1, seconds=30)
 
 
