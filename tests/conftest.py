@@ -17,18 +17,20 @@ _KMS_MODEL = botocore.session.get_session().get_service_model("kms")
 
 
 @pytest.fixture
-def no_earlier_orphans(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_earlier_orphans() -> Iterator[None]:
     """Hide the threads earlier tests in this worker left behind (daemon servers they started under a
     fake): while any lives, the outside guard's screening hook stays on the emitter, so a test that
-    compares the emitter before and after its own fake must see only its own threads."""
+    compares the emitter before and after its own fake must see only its own threads.
+
+    A MonkeyPatch of its own: a test's `monkeypatch.undo()` must not bring the orphans back midway."""
     import weakref
 
     from pytest_kmsrotate._process import outside
 
-    monkeypatch.setattr(outside, "_orphans", weakref.WeakKeyDictionary())
-    outside._notify()
-    yield
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outside, "_orphans", weakref.WeakKeyDictionary())
+        outside._notify()
+        yield
     outside._notify()
 
 
